@@ -1,0 +1,21 @@
+"""Distributions written the way analysts think: ranges, quantiles, history, correlations.
+
+Nothing here knows about SaaS; research code can use it on its own::
+
+    from distributions import parse, sample_joint
+"""
+
+from .base import Distribution, DistributionError
+from .joint import ar1_uniforms, correlate, design_uniforms, sample_joint, stream
+from .spec import parse
+
+__all__ = [
+    "Distribution",
+    "DistributionError",
+    "ar1_uniforms",
+    "correlate",
+    "design_uniforms",
+    "parse",
+    "sample_joint",
+    "stream",
+]

@@ -1,0 +1,349 @@
+"""Continuous families with several parameter forms and optional truncation.
+
+``normal``, ``lognormal``, ``beta`` and ``gamma`` accept their natural parameters, a mean and
+standard deviation (except normal, whose natural parameters are those), or two quantiles.
+Optional ``low``/``high`` truncate by inverse CDF on the truncated range, never by clipping:
+the other parameters describe the parent distribution before truncation.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special
+
+from . import quantiles as fit
+from ._family import Family, Form, Forms, Params, fmt, format_call, number
+from .base import Distribution, DistributionError, FloatArray
+
+_TRUNCATION = ("low", "high")
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_QUADRATURE = 100_000
+
+
+class Continuous(Family):
+    """A continuous family given by ``scipy.special`` functions; can be truncated.
+
+    Subclasses implement ``_cdf``, ``_sf``, ``_ppf``, ``_isf`` (on float arrays, ``q`` in
+    [0, 1]), ``_partial_mean`` and ``_from_form``.
+    """
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from one parameter form, truncated when ``low``/``high`` are given."""
+        form = cls.forms.select(cls.name, params)
+        return truncate(cls._from_form(form, params), params)
+
+    @classmethod
+    @abstractmethod
+    def _from_form(cls, form: Form, params: Params) -> Continuous:
+        """Build the untruncated distribution from the selected form."""
+
+    @abstractmethod
+    def _cdf(self, x: FloatArray) -> FloatArray: ...
+
+    @abstractmethod
+    def _sf(self, x: FloatArray) -> FloatArray: ...
+
+    @abstractmethod
+    def _ppf(self, q: FloatArray) -> FloatArray: ...
+
+    @abstractmethod
+    def _isf(self, q: FloatArray) -> FloatArray: ...
+
+    @abstractmethod
+    def _partial_mean(self, a: float, b: float) -> float:
+        """``E[X; a < X < b]``, the mean restricted to ``(a, b)`` times its probability."""
+
+    def mass(self, a: float, b: float) -> float:
+        """``P(a < X < b)``, from the CDF or, in the upper tail, from the survival function."""
+        fa = float(self._cdf(np.asarray(a, dtype=np.float64)))
+        if fa > 0.5:
+            sfs = self._sf(np.array([a, b], dtype=np.float64))
+            return float(sfs[0] - sfs[1])
+        return float(self._cdf(np.asarray(b, dtype=np.float64))) - fa
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """Inverse CDF."""
+        return self._ppf_guarded(q, self._ppf)
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """CDF."""
+        return np.asarray(self._cdf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+
+class Normal(Continuous):
+    """Normal with ``mean`` and standard deviation ``sd``."""
+
+    name: ClassVar[str] = "normal"
+    forms: ClassVar[Forms] = Forms((("mean", "sd"),), optional=_TRUNCATION, quantiles=True)
+
+    def __init__(self, mean: float, sd: float) -> None:
+        self.mu, self.sd = float(mean), float(sd)
+
+    @classmethod
+    def _from_form(cls, form: Form, params: Params) -> Continuous:
+        if form.quantiles is not None:
+            return cls(*fit.normal_from_quantiles(form.quantiles))
+        return cls(number(params, "mean"), number(params, "sd", gt=0.0))
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        return special.ndtr((x - self.mu) / self.sd)
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        return special.ndtr((self.mu - x) / self.sd)
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        return self.mu + self.sd * special.ndtri(q)
+
+    def _isf(self, q: FloatArray) -> FloatArray:
+        return self.mu - self.sd * special.ndtri(q)
+
+    def _partial_mean(self, a: float, b: float) -> float:
+        def pdf(x: float) -> float:
+            z = (x - self.mu) / self.sd
+            return math.exp(-0.5 * z * z) / _SQRT_2PI if math.isfinite(z) else 0.0
+
+        return self.mu * self.mass(a, b) + self.sd * (pdf(a) - pdf(b))
+
+    def mean(self) -> float:
+        """``mean``."""
+        return self.mu
+
+    def support(self) -> tuple[float, float]:
+        """``(-inf, inf)``."""
+        return -math.inf, math.inf
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("mean", self.mu), ("sd", self.sd)]
+
+
+class Lognormal(Continuous):
+    """Lognormal: ``exp(N(mu, sigma))``."""
+
+    name: ClassVar[str] = "lognormal"
+    forms: ClassVar[Forms] = Forms(
+        (("mu", "sigma"), ("mean", "sd")), optional=_TRUNCATION, quantiles=True
+    )
+
+    def __init__(self, mu: float, sigma: float) -> None:
+        self.mu, self.sigma = float(mu), float(sigma)
+
+    @classmethod
+    def _from_form(cls, form: Form, params: Params) -> Continuous:
+        if form.quantiles is not None:
+            return cls(*fit.lognormal_from_quantiles(form.quantiles))
+        if form.row == ("mean", "sd"):
+            mean, sd = number(params, "mean", gt=0.0), number(params, "sd", gt=0.0)
+            return cls(*fit.lognormal_from_moments(mean, sd))
+        return cls(number(params, "mu"), number(params, "sigma", gt=0.0))
+
+    def _z(self, x: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.log(np.maximum(x, 0.0)) - self.mu) / self.sigma
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        return np.where(np.isnan(x), np.nan, special.ndtr(self._z(x)))
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        return np.where(np.isnan(x), np.nan, special.ndtr(-self._z(x)))
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        return np.exp(self.mu + self.sigma * special.ndtri(q))
+
+    def _isf(self, q: FloatArray) -> FloatArray:
+        return np.exp(self.mu - self.sigma * special.ndtri(q))
+
+    def _partial_mean(self, a: float, b: float) -> float:
+        shifted = Lognormal(self.mu + self.sigma**2, self.sigma)
+        return self.mean() * shifted.mass(a, b)
+
+    def mean(self) -> float:
+        """``exp(mu + sigma**2 / 2)``."""
+        return math.exp(self.mu + 0.5 * self.sigma**2)
+
+    def support(self) -> tuple[float, float]:
+        """``(0, inf)``."""
+        return 0.0, math.inf
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("mu", self.mu), ("sigma", self.sigma)]
+
+
+class Beta(Continuous):
+    """Beta on ``[0, 1]`` with shapes ``alpha`` and ``beta``."""
+
+    name: ClassVar[str] = "beta"
+    forms: ClassVar[Forms] = Forms(
+        (("alpha", "beta"), ("mean", "sd")), optional=_TRUNCATION, quantiles=True
+    )
+
+    def __init__(self, alpha: float, beta: float) -> None:
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    @classmethod
+    def _from_form(cls, form: Form, params: Params) -> Continuous:
+        if form.quantiles is not None:
+            return cls(*fit.beta_from_quantiles(form.quantiles))
+        if form.row == ("mean", "sd"):
+            mean = number(params, "mean", gt=0.0, lt=1.0)
+            return cls(*fit.beta_from_moments(mean, number(params, "sd", gt=0.0)))
+        return cls(number(params, "alpha", gt=0.0), number(params, "beta", gt=0.0))
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        return special.betainc(self.alpha, self.beta, np.clip(x, 0.0, 1.0))
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        return special.betaincc(self.alpha, self.beta, np.clip(x, 0.0, 1.0))
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        return special.betaincinv(self.alpha, self.beta, q)
+
+    def _isf(self, q: FloatArray) -> FloatArray:
+        return special.betainccinv(self.alpha, self.beta, q)
+
+    def _partial_mean(self, a: float, b: float) -> float:
+        return self.mean() * Beta(self.alpha + 1.0, self.beta).mass(a, b)
+
+    def mean(self) -> float:
+        """``alpha / (alpha + beta)``."""
+        return self.alpha / (self.alpha + self.beta)
+
+    def support(self) -> tuple[float, float]:
+        """``(0, 1)``."""
+        return 0.0, 1.0
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("alpha", self.alpha), ("beta", self.beta)]
+
+
+class Gamma(Continuous):
+    """Gamma with ``shape`` and ``scale`` (mean ``shape * scale``)."""
+
+    name: ClassVar[str] = "gamma"
+    forms: ClassVar[Forms] = Forms(
+        (("shape", "scale"), ("mean", "sd")), optional=_TRUNCATION, quantiles=True
+    )
+
+    def __init__(self, shape: float, scale: float) -> None:
+        self.shape, self.scale = float(shape), float(scale)
+
+    @classmethod
+    def _from_form(cls, form: Form, params: Params) -> Continuous:
+        if form.quantiles is not None:
+            return cls(*fit.gamma_from_quantiles(form.quantiles))
+        if form.row == ("mean", "sd"):
+            mean, sd = number(params, "mean", gt=0.0), number(params, "sd", gt=0.0)
+            return cls(*fit.gamma_from_moments(mean, sd))
+        return cls(number(params, "shape", gt=0.0), number(params, "scale", gt=0.0))
+
+    def _cdf(self, x: FloatArray) -> FloatArray:
+        return special.gammainc(self.shape, np.maximum(x, 0.0) / self.scale)
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        return special.gammaincc(self.shape, np.maximum(x, 0.0) / self.scale)
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        return self.scale * special.gammaincinv(self.shape, q)
+
+    def _isf(self, q: FloatArray) -> FloatArray:
+        return self.scale * special.gammainccinv(self.shape, q)
+
+    def _partial_mean(self, a: float, b: float) -> float:
+        return self.mean() * Gamma(self.shape + 1.0, self.scale).mass(a, b)
+
+    def mean(self) -> float:
+        """``shape * scale``."""
+        return self.shape * self.scale
+
+    def support(self) -> tuple[float, float]:
+        """``(0, inf)``."""
+        return 0.0, math.inf
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("shape", self.shape), ("scale", self.scale)]
+
+
+class Truncated(Distribution):
+    """A continuous ``parent`` restricted to ``[low, high]`` by inverse CDF on that range.
+
+    ``ppf(q) = parent.ppf(F(low) + q * (F(high) - F(low)))``; in the parent's upper tail the
+    survival function is used instead, so far-tail ranges keep their precision.
+    """
+
+    def __init__(
+        self, parent: Continuous, low: float | None = None, high: float | None = None
+    ) -> None:
+        self.parent, self.given_low, self.given_high = parent, low, high
+        plow, phigh = parent.support()
+        self.low = plow if low is None else max(low, plow)
+        self.high = phigh if high is None else min(high, phigh)
+        self._mass = parent.mass(self.low, self.high) if self.low < self.high else 0.0
+        if not self._mass > 0.0:
+            key = "high" if high is not None and (low is None or high <= plow) else "low"
+            raise DistributionError(
+                key,
+                f"the range [{fmt(low if low is not None else -math.inf)}, "
+                f"{fmt(high if high is not None else math.inf)}] has zero probability under "
+                f"{parent.describe()}",
+            )
+        self._upper = float(parent._cdf(np.asarray(self.low, dtype=np.float64))) > 0.5
+        bound = np.asarray(self.low, dtype=np.float64)
+        self._start = float(parent._sf(bound) if self._upper else parent._cdf(bound))
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        if self._upper:
+            x = self.parent._isf(self._start - q * self._mass)
+        else:
+            x = self.parent._ppf(self._start + q * self._mass)
+        return np.clip(x, self.low, self.high)  # round-off guard only
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """Inverse CDF on the truncated range."""
+        return self._ppf_guarded(q, self._ppf)
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """CDF of the truncated distribution."""
+        xa = np.asarray(x, dtype=np.float64)
+        if self._upper:
+            c = (self._start - self.parent._sf(xa)) / self._mass
+        else:
+            c = (self.parent._cdf(xa) - self._start) / self._mass
+        return np.asarray(np.clip(c, 0.0, 1.0), dtype=np.float64)
+
+    def mean(self) -> float:
+        """The mean on the truncated range (closed form; a quadrature of ppf if that fails)."""
+        with np.errstate(all="ignore"):
+            m = self.parent._partial_mean(self.low, self.high) / self._mass
+        if not math.isfinite(m):
+            m = float(np.mean(self._ppf((np.arange(_QUADRATURE) + 0.5) / _QUADRATURE)))
+        return float(np.clip(m, self.low, self.high))
+
+    def support(self) -> tuple[float, float]:
+        """The truncated range intersected with the parent's support."""
+        return self.low, self.high
+
+    def describe(self) -> str:
+        """E.g. ``normal(mean=10, sd=2, low=0)``."""
+        bounds = (("low", self.given_low), ("high", self.given_high))
+        items = self.parent._items() + [(k, v) for k, v in bounds if v is not None]
+        return format_call(self.parent.name, items)
+
+    def __repr__(self) -> str:
+        return self.describe()
+
+
+def truncate(parent: Continuous, params: Params) -> Distribution:
+    """Wrap ``parent`` in :class:`Truncated` when ``params`` has ``low`` and/or ``high``."""
+    low = number(params, "low") if "low" in params else None
+    high = number(params, "high") if "high" in params else None
+    if low is None and high is None:
+        return parent
+    if low is not None and high is not None and not low < high:
+        raise DistributionError("high", f"must be > low (got low={fmt(low)}, high={fmt(high)})")
+    return Truncated(parent, low, high)

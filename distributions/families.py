@@ -1,0 +1,247 @@
+"""Closed-form families: constant, uniform, triangular, pert and poisson.
+
+The scipy-backed continuous families (normal, lognormal, beta, gamma, with truncation) live in
+:mod:`distributions.continuous`; ``empirical`` and ``mixture`` have their own modules.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import special, stats
+
+from ._family import Family, Forms, Params, check_order, number
+from .base import Distribution, DistributionError, FloatArray
+
+
+class Constant(Family):
+    """The same ``value`` on every draw."""
+
+    name: ClassVar[str] = "constant"
+    forms: ClassVar[Forms] = Forms((("value",),))
+
+    def __init__(self, value: float) -> None:
+        self.value = float(value)
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from ``value``."""
+        cls.forms.select(cls.name, params)
+        return cls(number(params, "value"))
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """``value`` for every ``q`` in [0, 1]."""
+        return self._ppf_guarded(q, lambda p: np.full(p.shape, self.value))
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """0 below ``value``, 1 from ``value`` on."""
+        return (np.asarray(x, dtype=np.float64) >= self.value).astype(np.float64)
+
+    def mean(self) -> float:
+        """The value."""
+        return self.value
+
+    def support(self) -> tuple[float, float]:
+        """``(value, value)``."""
+        return self.value, self.value
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("value", self.value)]
+
+
+class Uniform(Family):
+    """Uniform on ``[low, high]``."""
+
+    name: ClassVar[str] = "uniform"
+    forms: ClassVar[Forms] = Forms((("low", "high"),))
+
+    def __init__(self, low: float, high: float) -> None:
+        check_order(low, high)
+        self.low, self.high = float(low), float(high)
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from ``low, high``."""
+        cls.forms.select(cls.name, params)
+        return cls(number(params, "low"), number(params, "high"))
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """``low + q * (high - low)``."""
+        return self._ppf_guarded(q, lambda p: self.low + p * (self.high - self.low))
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """``(x - low) / (high - low)`` clipped to [0, 1]."""
+        xa = np.asarray(x, dtype=np.float64)
+        return np.clip((xa - self.low) / (self.high - self.low), 0.0, 1.0)
+
+    def mean(self) -> float:
+        """``(low + high) / 2``."""
+        return 0.5 * (self.low + self.high)
+
+    def support(self) -> tuple[float, float]:
+        """``(low, high)``."""
+        return self.low, self.high
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("low", self.low), ("high", self.high)]
+
+
+def _low_mode_high(params: Params) -> tuple[float, float, float]:
+    low, mode, high = (number(params, k) for k in ("low", "mode", "high"))
+    check_order(low, high)
+    if not low <= mode <= high:
+        raise DistributionError(
+            "mode",
+            f"must be between low and high (got low={low:.6g}, mode={mode:.6g}, high={high:.6g})",
+        )
+    return low, mode, high
+
+
+class Triangular(Family):
+    """Triangular on ``[low, high]`` with its peak at ``mode``."""
+
+    name: ClassVar[str] = "triangular"
+    forms: ClassVar[Forms] = Forms((("low", "mode", "high"),))
+
+    def __init__(self, low: float, mode: float, high: float) -> None:
+        self.low, self.mode, self.high = float(low), float(mode), float(high)
+        self._width = self.high - self.low
+        self._split = (self.mode - self.low) / self._width
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from ``low, mode, high``."""
+        cls.forms.select(cls.name, params)
+        return cls(*_low_mode_high(params))
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        left = self.low + np.sqrt(q * self._width * (self.mode - self.low))
+        right = self.high - np.sqrt((1.0 - q) * self._width * (self.high - self.mode))
+        return np.where(q < self._split, left, right)
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """Closed-form inverse of the piecewise-quadratic CDF."""
+        return self._ppf_guarded(q, self._ppf)
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """Piecewise-quadratic CDF."""
+        xa = np.clip(np.asarray(x, dtype=np.float64), self.low, self.high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = (xa - self.low) ** 2 / (self._width * (self.mode - self.low))
+            right = 1.0 - (self.high - xa) ** 2 / (self._width * (self.high - self.mode))
+        return np.where(xa <= self.mode, np.where(xa <= self.low, 0.0, left), right)
+
+    def mean(self) -> float:
+        """``(low + mode + high) / 3``."""
+        return (self.low + self.mode + self.high) / 3.0
+
+    def support(self) -> tuple[float, float]:
+        """``(low, high)``."""
+        return self.low, self.high
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("low", self.low), ("mode", self.mode), ("high", self.high)]
+
+
+class Pert(Family):
+    """PERT: ``Beta(1 + lambda*(mode-low)/(high-low), 1 + lambda*(high-mode)/(high-low))``
+    scaled to ``[low, high]``; ``lambda`` defaults to 4."""
+
+    name: ClassVar[str] = "pert"
+    forms: ClassVar[Forms] = Forms((("low", "mode", "high"),), optional=("lambda",))
+
+    def __init__(self, low: float, mode: float, high: float, lam: float = 4.0) -> None:
+        self.low, self.mode, self.high, self.lam = float(low), float(mode), float(high), lam
+        self._width = self.high - self.low
+        self.alpha = 1.0 + lam * (self.mode - self.low) / self._width
+        self.beta = 1.0 + lam * (self.high - self.mode) / self._width
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from ``low, mode, high`` and the optional ``lambda``."""
+        cls.forms.select(cls.name, params)
+        low, mode, high = _low_mode_high(params)
+        lam = number(params, "lambda", gt=0.0) if "lambda" in params else 4.0
+        return cls(low, mode, high, lam)
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """Scaled inverse regularized incomplete beta function."""
+        return self._ppf_guarded(
+            q, lambda p: self.low + self._width * special.betaincinv(self.alpha, self.beta, p)
+        )
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """Regularized incomplete beta function of the scaled ``x``."""
+        u = np.clip((np.asarray(x, dtype=np.float64) - self.low) / self._width, 0.0, 1.0)
+        return np.asarray(special.betainc(self.alpha, self.beta, u), dtype=np.float64)
+
+    def mean(self) -> float:
+        """``(low + lambda * mode + high) / (lambda + 2)``."""
+        return (self.low + self.lam * self.mode + self.high) / (self.lam + 2.0)
+
+    def support(self) -> tuple[float, float]:
+        """``(low, high)``."""
+        return self.low, self.high
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("low", self.low), ("mode", self.mode), ("high", self.high), ("lambda", self.lam)]
+
+
+class Poisson(Family):
+    """Poisson counts with mean ``lam`` (values are integers held in floats)."""
+
+    name: ClassVar[str] = "poisson"
+    forms: ClassVar[Forms] = Forms((("lam",),))
+    discrete = True
+
+    #: Above this mean, ppf defers to scipy instead of a CDF lookup table.
+    TABLE_LIMIT: ClassVar[float] = 1e6
+
+    def __init__(self, lam: float) -> None:
+        self.lam = float(lam)
+        self._table: FloatArray | None = None
+        if self.lam <= self.TABLE_LIMIT:
+            top = math.ceil(self.lam + 14.0 * math.sqrt(self.lam) + 40.0)
+            self._table = np.asarray(special.pdtr(np.arange(top + 1), self.lam))
+
+    @classmethod
+    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+        """Build from ``lam`` (>= 0)."""
+        cls.forms.select(cls.name, params)
+        return cls(number(params, "lam", ge=0.0))
+
+    def _ppf(self, q: FloatArray) -> FloatArray:
+        if self._table is None:
+            return np.asarray(stats.poisson.ppf(q, self.lam), dtype=np.float64)
+        k = np.searchsorted(self._table, q, side="left").astype(np.float64)
+        beyond = k >= self._table.size
+        if beyond.any():
+            k[beyond] = stats.poisson.ppf(q[beyond], self.lam)
+        return k
+
+    def ppf(self, q: ArrayLike) -> FloatArray:
+        """The smallest integer ``k`` with ``cdf(k) >= q`` (a table lookup)."""
+        return self._ppf_guarded(q, self._ppf)
+
+    def cdf(self, x: ArrayLike) -> FloatArray:
+        """``P(X <= x)``."""
+        xa = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            k = np.floor(np.where(np.isfinite(xa), xa, 0.0))
+            out = np.where(xa < 0.0, 0.0, special.pdtr(np.maximum(k, 0.0), self.lam))
+        return np.where(np.isnan(xa), np.nan, np.where(xa == np.inf, 1.0, out))
+
+    def mean(self) -> float:
+        """``lam``."""
+        return self.lam
+
+    def support(self) -> tuple[float, float]:
+        """``(0, inf)``, or ``(0, 0)`` when ``lam = 0``."""
+        return 0.0, (math.inf if self.lam > 0.0 else 0.0)
+
+    def _items(self) -> list[tuple[str, object]]:
+        return [("lam", self.lam)]

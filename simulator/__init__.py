@@ -1,0 +1,19 @@
+"""Monte Carlo engine for B2B SaaS funnels.
+
+>>> import simulator
+>>> cfg = simulator.load_config({"simulation": {"paths": 200, "months": 12, "seed": 1},
+...                              "acquisition": {"visitors": 2000},
+...                              "funnel": [{"stage": "lead", "rate": 0.01},
+...                                         {"stage": "customer", "rate": 0.2}],
+...                              "revenue": {"arpa": 1500}, "retention": {"churn": 0.02}})
+>>> result = simulator.run(cfg)
+>>> result["customers"].shape
+(200, 12)
+"""
+
+from .config import Config, load_config
+from .engine import run
+from .errors import ConfigError
+from .results import Result
+
+__all__ = ["Config", "ConfigError", "Result", "load_config", "run"]

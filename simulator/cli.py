@@ -1,0 +1,134 @@
+"""``simulate CONFIG``: a thin command line over the Python API.
+
+Every bad flag or config value ends in one line on stderr, ``error: SOURCE: key: reason``,
+and exit status 2; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import report
+from .config import load_config
+from .engine import run
+from .errors import ConfigError
+from .io import atomic_write, check_writable
+from .overrides import Override, parse_set
+
+
+def _int_flag(text: str | None, flag: str, low: int) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError("", f"must be an integer >= {low} (got {text!r})", flag) from None
+    if value < low:
+        raise ConfigError("", f"must be >= {low} (got {value})", flag)
+    return value
+
+
+def _list_flag(text: str | None, flag: str, kind: type) -> list[float] | list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        what = "integers" if kind is int else "numbers"
+        raise ConfigError("", f"must be comma-separated {what} such as "
+                              f"{'12,24' if kind is int else '5,50,95'} (got {text!r})",
+                          flag) from None
+
+
+def _workers(text: str | None) -> int | str:
+    if text is None:
+        return 1
+    if text == "auto":
+        return "auto"
+    value = _int_flag(text, "--workers", 1)
+    return 1 if value is None else value
+
+
+def _output_format(output: str | None, fmt: str | None) -> str:
+    if output is None:
+        return fmt or "table"
+    suffix = Path(output).suffix.lower()
+    if suffix not in report.EXTENSIONS:
+        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
+                              f"{', '.join(report.EXTENSIONS)})", "--output")
+    kind = report.EXTENSIONS[suffix]
+    if fmt is not None and fmt != kind:
+        raise ConfigError("", f"{fmt!r} conflicts with --output {output!r} ({kind})", "--format")
+    return kind
+
+
+def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
+               seed: str | None, percentiles: str | None, at: str | None) -> list[Override]:
+    out = [parse_set(s) for s in sets]
+    flags = [("simulation.paths", _int_flag(paths, "--paths", 1), "--paths"),
+             ("simulation.months", _int_flag(months, "--months", 1), "--months"),
+             ("simulation.seed", _int_flag(seed, "--seed", 0), "--seed"),
+             ("simulation.percentiles", _list_flag(percentiles, "--percentiles", float),
+              "--percentiles"),
+             ("simulation.report_months", _list_flag(at, "--at", int), "--at")]
+    out += [Override(key, value, label) for key, value, label in flags if value is not None]
+    return out
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("config", metavar="CONFIG")
+@click.option("--paths", metavar="N", help="Monte Carlo paths (overrides the config).")
+@click.option("--months", metavar="N", help="Horizon in months.")
+@click.option("--seed", metavar="N", help="Random seed; the same seed gives identical numbers.")
+@click.option("--percentiles", metavar="LIST", help="Percentiles to report, e.g. 5,50,95.")
+@click.option("--at", metavar="LIST", help="Report months, e.g. 12,24.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Set a config value (TOML literal), e.g. funnel.sql.rate=0.25. Repeatable.")
+@click.option("--output", metavar="FILE",
+              help="Write to FILE (.csv, .json, .md, .txt) instead of printing.")
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default=None,
+              help="Output format (default: table).")
+@click.option("--workers", metavar="N", help="Processes to run blocks of paths on (or 'auto').")
+def simulate(config: str, paths: str | None, months: str | None, seed: str | None,
+             percentiles: str | None, at: str | None, sets: tuple[str, ...],
+             output: str | None, fmt: str | None, workers: str | None) -> None:
+    """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables."""
+    overrides = _overrides(sets, paths, months, seed, percentiles, at)
+    n_workers = _workers(workers)
+    kind = _output_format(output, fmt)
+    cfg = load_config(config, overrides)
+    if output is not None:
+        check_writable(output)
+    result = run(cfg, workers=n_workers)
+    rendered = report.render(result, kind)
+    if output is None:
+        click.echo(rendered, nl=False)
+    else:
+        atomic_write(output, rendered)
+
+
+def _fail(message: str, status: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``simulate`` console script."""
+    try:
+        simulate.main(args=argv, prog_name="simulate", standalone_mode=False)
+    except ConfigError as err:
+        _fail(err.line())
+    except click.exceptions.NoSuchOption as err:
+        _fail(f"{err.option_name}: unknown option" +
+              (f" (did you mean {err.possibilities[0]}?)" if err.possibilities else ""))
+    except click.UsageError as err:
+        _fail(err.format_message().replace("\n", " "))
+    except click.exceptions.Abort:
+        _fail("interrupted; nothing was written", 130)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing was written", 130)
+    except BrokenPipeError:
+        sys.exit(1)

@@ -1,0 +1,99 @@
+"""Running a config: seeds, blocks of paths, workers.
+
+Paths are simulated in fixed-size blocks. Per-path parameters are drawn once for all paths
+(so LHS and Sobol designs span the whole run); each block's flow randomness comes from
+streams keyed by (seed, flow, block index), so a seed gives the same numbers whichever
+number of workers runs the blocks, in whichever order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from .config import Config
+from .metrics import unit_economics
+from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, simulate
+from .params import Parameters, draw_parameters
+from .results import Result
+
+BLOCK_PATHS = 8192
+
+
+def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
+    for index, start in enumerate(range(0, paths, size)):
+        yield index, start, min(start + size, paths)
+
+
+def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
+              seed: int, block: int) -> dict[str, np.ndarray]:
+    """Simulate one block of paths and derive its metrics."""
+    flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
+    out = simulate(shape, params, flows)
+    new_customers = out[shape.stages[-1]]
+    out.update(unit_economics(out["sm_spend"], new_customers, params.whole("revenue.arpa"),
+                              params.whole("revenue.gross_margin"),
+                              params.whole("retention.churn"), cac_window))
+    return out
+
+
+def _run_block_args(args: tuple[ModelShape, str, int, Parameters, int, int]
+                    ) -> dict[str, np.ndarray]:
+    return run_block(*args)
+
+
+def resolve_workers(workers: int | str | None) -> int:
+    """``None`` -> 1, ``"auto"`` -> all cores, else the integer itself (>= 1)."""
+    if workers is None:
+        return 1
+    if workers == "auto":
+        return os.cpu_count() or 1
+    return max(1, int(workers))
+
+
+def draw_seed() -> int:
+    """A fresh seed from the operating system's entropy, printed to stderr so it can be reused."""
+    seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    print(f"seed: {seed} (drawn; pass --seed {seed} to repeat this run)", file=sys.stderr)
+    return seed
+
+
+def run(config: Config, paths: int | None = None, seed: int | None = None,
+        workers: int | str | None = None) -> Result:
+    """Simulate ``config``; ``paths`` and ``seed`` default to the config's values.
+
+    Parameters
+    ----------
+    config
+        A validated config from :func:`simulator.load_config`.
+    paths, seed
+        Override the config's ``[simulation]`` values. A seed that is None in both is drawn
+        and printed to stderr.
+    workers
+        Processes that run blocks in parallel (1, an integer, or ``"auto"`` for all cores).
+        The numbers do not depend on it.
+    """
+    sim = config.simulation
+    n = sim.paths if paths is None else int(paths)
+    if n < 1:
+        raise ValueError(f"paths must be >= 1 (got {n})")
+    if seed is None:
+        seed = sim.seed if sim.seed is not None else draw_seed()
+    params = draw_parameters(config, n, seed)
+    shape = ModelShape(config.stages, sim.months, float(config.inputs["revenue.arpa"].dist.mean()),
+                       "start.mrr" in config.inputs)
+    jobs = [(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index)
+            for index, start, stop in _blocks(n, BLOCK_PATHS)]
+    n_workers = min(resolve_workers(workers), len(jobs))
+    if n_workers > 1:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            parts = list(pool.map(_run_block_args, jobs))
+    else:
+        parts = [_run_block_args(job) for job in jobs]
+    trajectories = {name: np.concatenate([part[name] for part in parts])
+                    for name in parts[0]}
+    return Result(config, trajectories, params, seed)

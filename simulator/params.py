@@ -1,0 +1,76 @@
+"""Per-path parameter draws: every model input as a number, a (paths,) or a (paths, months) array.
+
+Each input draws its uniforms from its own named stream (so adding an input never changes
+another's draws), the ``[simulation] sampling`` design spreads them, ``[[correlations]]``
+rearranges them (Iman-Conover) and the input's distribution maps them with its ``ppf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+import distributions
+from distributions.joint import ar1_uniforms, correlate, design_uniforms, stream
+
+from . import schema
+from .config import Config, Input
+
+Value = float | np.ndarray
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Drawn inputs for a set of paths: a float (constant), shape (n,) or shape (n, months)."""
+
+    values: Mapping[str, Value]
+    n: int
+
+    def at(self, name: str, month: int) -> Value:
+        """The value of ``name`` in month ``month`` (1-based), per path or scalar."""
+        value = self.values[name]
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            return value[:, month - 1]
+        return value
+
+    def whole(self, name: str) -> Value:
+        """The value of ``name`` as drawn (scalar, (n,) or (n, months))."""
+        return self.values[name]
+
+    def block(self, start: int, stop: int) -> Parameters:
+        """The parameters of paths ``start:stop``."""
+        sliced = {k: (v[start:stop] if isinstance(v, np.ndarray) else v)
+                  for k, v in self.values.items()}
+        return Parameters(sliced, stop - start)
+
+
+def _clamp(inp: Input, values: np.ndarray) -> np.ndarray:
+    """Clamp draws in a distribution's negligible tail outside the input's range."""
+    low, high, _, _ = schema.KINDS[inp.kind]
+    return np.clip(values, low, high)
+
+
+def draw_parameters(config: Config, n: int, seed: distributions.joint.SeedLike) -> Parameters:
+    """Draw every input of ``config`` for ``n`` paths under ``seed``.
+
+    Correlations with an input that is a constant have nothing to act on and are skipped.
+    """
+    months = config.simulation.months
+    per_path = [name for name, inp in config.inputs.items()
+                if not inp.dist.is_constant and inp.vary == "path"]
+    uniforms = design_uniforms(per_path, n, seed, config.simulation.sampling)
+    drawn = set(per_path)
+    pairs = {pair: rho for pair, rho in config.correlations.items() if set(pair) <= drawn}
+    uniforms = correlate(uniforms, pairs, seed)
+    values: dict[str, Value] = {}
+    for name, inp in config.inputs.items():
+        if inp.dist.is_constant:
+            values[name] = float(inp.dist.mean())
+        elif inp.vary == "path":
+            values[name] = _clamp(inp, inp.dist.ppf(uniforms[name]))
+        else:
+            u = ar1_uniforms(stream(seed, name, "monthly"), n, months, inp.persistence)
+            values[name] = _clamp(inp, inp.dist.ppf(u))
+    return Parameters(values, n)

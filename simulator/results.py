@@ -1,0 +1,173 @@
+"""A run's result: every path's trajectory of every metric, and pandas views on top.
+
+Infinite values (CAC with no customer won, LTV with zero churn) stay infinite: percentiles
+interpolate linearly as numpy does, except that interpolating toward +inf gives +inf, and a
+mean over paths with any inf is inf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .params import Parameters
+
+#: The headline probabilities: label -> (metric, comparison, threshold).
+HEADLINES: tuple[tuple[str, str, str, float], ...] = (
+    ("P(cac_payback_months <= 12)", "cac_payback_months", "<=", 12.0),
+    ("P(ltv_to_cac >= 3)", "ltv_to_cac", ">=", 3.0),
+    ("P(cash < 0 by then)", "cash", "ever<", 0.0),
+)
+
+
+def percentile_label(q: float) -> str:
+    """``5.0`` -> ``"p5"``, ``12.5`` -> ``"p12.5"``."""
+    return f"p{q:g}"
+
+
+def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """Percentiles of ``values`` (numpy's linear interpolation) that keep infinities.
+
+    >>> percentiles(np.array([1.0, 2.0, np.inf]), [25, 50, 75, 100])
+    array([1.5, 2. , inf, inf])
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    q = np.asarray(qs, dtype=np.float64)
+    position = q / 100.0 * (len(x) - 1)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, len(x) - 1)
+    frac = position - low
+    lo, hi = x[low], x[high]
+    with np.errstate(invalid="ignore"):
+        out = np.percentile(x, q)
+    out = np.where(frac == 0, lo, out)
+    out = np.where((frac > 0) & np.isposinf(hi), np.inf, out)
+    out = np.where((frac < 1) & np.isneginf(lo), -np.inf, out)
+    return np.asarray(out, dtype=np.float64)
+
+
+def compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
+    """Boolean array of ``values op threshold``."""
+    ops = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
+           "==": np.equal}
+    return np.asarray(ops[op](values, threshold))
+
+
+class Result:
+    """Trajectories of a run. ``result["customers"]`` has shape (paths, months); column m-1
+    holds month m."""
+
+    def __init__(self, config: Config, trajectories: dict[str, np.ndarray],
+                 params: Parameters, seed: int) -> None:
+        self.config = config
+        self.seed = seed
+        self.params = params
+        self._data = trajectories
+        self._derived: dict[str, np.ndarray] = {}
+        first = next(iter(trajectories.values()))
+        self.paths, self.months = first.shape
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Every metric name, in table order (stages after visitors)."""
+        return ("visitors", *self.config.stages, *schema.METRICS[1:])
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self._data:
+            return self._data[name]
+        if name not in self._derived:
+            if name == "new_customers":
+                value = self._data[self.config.stages[-1]]
+            elif name == "arr":
+                value = 12.0 * self._data["mrr"]
+            elif name == "revenue":
+                value = self._data["mrr"]
+            elif name == "cumulative_revenue":
+                value = np.cumsum(self._data["mrr"], axis=1)
+            else:
+                raise KeyError(f"unknown metric {name!r} (metrics: {', '.join(self.metrics)})")
+            self._derived[name] = value
+        return self._derived[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.metrics
+
+    def at(self, name: str, month: int) -> np.ndarray:
+        """Every path's value of ``name`` in month ``month`` (1-based)."""
+        if not 1 <= month <= self.months:
+            raise ValueError(f"month must be in 1..{self.months} (got {month})")
+        return self[name][:, month - 1]
+
+    def percentile_table(self, month: int, qs: Sequence[float] | None = None) -> pd.DataFrame:
+        """Rows: metrics; columns: the percentiles (p5, ...) and the mean, at ``month``."""
+        qs = tuple(self.config.simulation.percentiles if qs is None else qs)
+        rows = {}
+        for name in self.metrics:
+            values = self.at(name, month)
+            rows[name] = [*percentiles(values, qs), float(np.mean(values))]
+        columns = [percentile_label(q) for q in qs] + ["mean"]
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+        frame.index.name = "metric"
+        return frame
+
+    @property
+    def report_months(self) -> tuple[int, ...]:
+        """The configured report months that lie inside this run's horizon."""
+        return tuple(m for m in self.config.simulation.report_months if m <= self.months)
+
+    def tables(self) -> dict[int, pd.DataFrame]:
+        """A percentile table per report month."""
+        return {m: self.percentile_table(m) for m in self.report_months}
+
+    def probability(self, metric: str, op: str, threshold: float, month: int) -> float:
+        """P(metric op threshold) at ``month``; ``op = "ever<"`` asks whether the metric
+        dropped below the threshold in some month <= ``month``."""
+        if op == "ever<":
+            return float(np.mean(self[metric][:, :month].min(axis=1) < threshold))
+        return float(np.mean(compare(self.at(metric, month), op, threshold)))
+
+    def headline_probabilities(self) -> dict[int, dict[str, float]]:
+        """Report month -> headline label -> probability."""
+        return {m: {label: self.probability(metric, op, thr, m)
+                    for label, metric, op, thr in HEADLINES} for m in self.report_months}
+
+    def probabilities(self) -> pd.DataFrame:
+        """The headline probabilities at each report month (rows: months)."""
+        frame = pd.DataFrame.from_dict(self.headline_probabilities(), orient="index")
+        frame.index.name = "month"
+        return frame
+
+    def tidy(self) -> pd.DataFrame:
+        """Long frame (month, metric, statistic, value): percentiles, means and headline
+        probabilities at every report month."""
+        records: list[tuple[int, str, str, float]] = []
+        for month, table in self.tables().items():
+            for metric, row in table.iterrows():
+                records.extend((month, str(metric), str(stat), float(v))
+                               for stat, v in row.items())
+            for _, metric, op, thr in HEADLINES:
+                stat = f"P(< {thr:g} by then)" if op == "ever<" else f"P({op} {thr:g})"
+                records.append((month, metric, stat, self.probability(metric, op, thr, month)))
+        return pd.DataFrame.from_records(records, columns=["month", "metric", "statistic",
+                                                           "value"])
+
+    def frame(self, metric: str) -> pd.DataFrame:
+        """One metric as a DataFrame: rows paths, columns months 1..T."""
+        return pd.DataFrame(self[metric], columns=pd.RangeIndex(1, self.months + 1, name="month"))
+
+    def _repr_html_(self) -> str:
+        month = self.report_months[-1]
+        return (f"<p>{self.paths:,} paths x {self.months} months, seed {self.seed}; "
+                f"month {month}</p>"
+                + self.percentile_table(month).to_html(float_format="{:,.4g}".format))
+
+    def __repr__(self) -> str:
+        return (f"<Result {self.paths} paths x {self.months} months, seed {self.seed}, "
+                f"{len(self.metrics)} metrics>")

@@ -1,0 +1,79 @@
+"""What a config may hold: sections, model inputs with their kinds and defaults, metric names.
+
+Model inputs are addressed by dotted names (``revenue.arpa``, ``funnel.sql.rate``); each has a
+kind that fixes the values it may take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: kind -> (lowest allowed, highest allowed, lowest is exclusive, what is allowed)
+KINDS: dict[str, tuple[float, float, bool, str]] = {
+    "count": (0.0, float("inf"), False, ">= 0"),
+    "money": (0.0, float("inf"), False, ">= 0"),
+    "real": (float("-inf"), float("inf"), False, "any number"),
+    "growth": (-1.0, float("inf"), True, "> -1"),
+    "rate": (0.0, 1.0, False, "in [0, 1]"),
+}
+
+#: How much probability a distribution may put outside its input's range before it is refused.
+#: Draws in that negligible tail are clamped to the range.
+OUTSIDE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class InputDef:
+    """A model input: its dotted name, kind and default (None: required or derived)."""
+
+    name: str
+    kind: str
+    default: float | None
+
+
+INPUTS: tuple[InputDef, ...] = (
+    InputDef("start.customers", "count", 0.0),
+    InputDef("start.mrr", "money", None),
+    InputDef("start.cash", "real", 0.0),
+    InputDef("acquisition.visitors", "count", None),
+    InputDef("acquisition.visitor_growth", "growth", 0.0),
+    InputDef("revenue.arpa", "money", None),
+    InputDef("revenue.expansion", "growth", 0.0),
+    InputDef("revenue.gross_margin", "rate", 1.0),
+    InputDef("retention.churn", "rate", None),
+    InputDef("costs.marketing", "money", 0.0),
+    InputDef("costs.marketing_growth", "growth", 0.0),
+    InputDef("costs.sales", "money", 0.0),
+    InputDef("costs.sales_growth", "growth", 0.0),
+    InputDef("costs.other_opex", "money", 0.0),
+    InputDef("costs.other_opex_growth", "growth", 0.0),
+)
+REQUIRED_INPUTS = ("acquisition.visitors", "revenue.arpa", "retention.churn")
+
+SIMULATION_KEYS = ("months", "paths", "seed", "percentiles", "report_months", "sampling", "flows")
+METRICS_KEYS = ("cac_window",)
+FUNNEL_KEYS = ("stage", "rate")
+CORRELATION_KEYS = ("between", "rho")
+INPUT_OPTIONS = ("vary", "persistence")
+SECTIONS = ("simulation", "start", "acquisition", "funnel", "revenue", "retention", "costs",
+            "metrics", "correlations")
+
+SAMPLING = ("random", "lhs", "sobol")
+FLOWS = ("binomial", "expected")
+DEFAULT_PERCENTILES = (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0)
+DEFAULT_REPORT_MONTHS = (12, 24, 36)
+
+#: Metrics every run produces (stage counts come in addition, one per stage name).
+METRICS = ("visitors", "new_customers", "churned", "customers", "mrr", "arr", "revenue",
+           "cumulative_revenue", "sm_spend", "cac", "cac_payback_months", "ltv", "ltv_to_cac",
+           "cash")
+
+#: Unit of each metric, for tables: "#" count, "$" money, "mo" months, "x" ratio.
+UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#", "mrr": "$",
+         "arr": "$", "revenue": "$", "cumulative_revenue": "$", "sm_spend": "$", "cac": "$",
+         "cac_payback_months": "mo", "ltv": "$", "ltv_to_cac": "x", "cash": "$"}
+
+
+def section_inputs(section: str) -> tuple[InputDef, ...]:
+    """The model inputs written in ``[section]``."""
+    return tuple(d for d in INPUTS if d.name.split(".")[0] == section)
