@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
+from scipy import special
 
 from ._family import Family, Forms, Params, check_order, number
 from .base import Distribution, DistributionError, FloatArray
@@ -198,15 +198,18 @@ class Poisson(Family):
     forms: ClassVar[Forms] = Forms((("lam",),))
     discrete = True
 
-    #: Above this mean, ppf defers to scipy instead of a CDF lookup table.
-    TABLE_LIMIT: ClassVar[float] = 1e6
+    #: Above this mean, ppf searches from a normal approximation instead of a CDF table.
+    TABLE_LIMIT: ClassVar[float] = 1e7
 
     def __init__(self, lam: float) -> None:
         self.lam = float(lam)
         self._table: FloatArray | None = None
+        self._offset = 0.0
         if self.lam <= self.TABLE_LIMIT:
-            top = math.ceil(self.lam + 14.0 * math.sqrt(self.lam) + 40.0)
-            self._table = np.asarray(special.pdtr(np.arange(top + 1), self.lam))
+            reach = 14.0 * math.sqrt(self.lam) + 40.0
+            self._offset = float(max(0, math.floor(self.lam - reach)))
+            ks = np.arange(self._offset, math.ceil(self.lam + reach) + 1.0)
+            self._table = np.asarray(special.pdtr(ks, self.lam))
 
     @classmethod
     def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
@@ -216,12 +219,24 @@ class Poisson(Family):
 
     def _ppf(self, q: FloatArray) -> FloatArray:
         if self._table is None:
-            return np.asarray(stats.poisson.ppf(q, self.lam), dtype=np.float64)
-        k = np.searchsorted(self._table, q, side="left").astype(np.float64)
-        beyond = k >= self._table.size
-        if beyond.any():
-            k[beyond] = stats.poisson.ppf(q[beyond], self.lam)
+            return self._search(q)
+        i = np.searchsorted(self._table, q, side="left")
+        k = self._offset + i.astype(np.float64)
+        off_table = (i >= self._table.size) | ((i == 0) & (self._offset > 0.0))
+        if off_table.any():
+            k[off_table] = self._search(q[off_table])
         return k
+
+    def _search(self, q: FloatArray) -> FloatArray:
+        """Smallest ``k`` with ``pdtr(k) >= q``: a Cornish-Fisher guess, then unit steps."""
+        z = special.ndtri(q)
+        k = np.maximum(np.floor(self.lam + math.sqrt(self.lam) * z + (z * z - 1.0) / 6.0), 0.0)
+        while True:
+            down = (k > 0.0) & (special.pdtr(k - 1.0, self.lam) >= q)
+            up = special.pdtr(k, self.lam) < q
+            if not (down.any() or up.any()):
+                return k
+            k = k - down + up
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """The smallest integer ``k`` with ``cdf(k) >= q`` (a table lookup)."""

@@ -8,23 +8,29 @@ from typing import ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy import special
 
 from ._family import Family, Forms, Params, fmt, show, to_float
 from .base import Distribution, DistributionError, FloatArray
 
 #: How far the weights may be from summing to 1.
 WEIGHT_TOL = 1e-9
-_MAX_STEPS = 200
-_CHECK_EVERY = 8
+#: Probability levels (logit-spaced) at which component quantiles seed the CDF table.
+_GRID_LEVELS, _LOGIT_REACH = 2049, 37.0
+#: Iteration limits: regula falsi first, then plain bisection (which always terminates).
+_SECANT_STEPS, _MAX_STEPS = 40, 1200
+#: Largest integer range tabulated for discrete mixtures.
+_MAX_TABLE = 2**22
 
 
 class Mixture(Family):
     """Draw from ``components[i]`` with probability ``weights[i]``.
 
-    ``ppf`` inverts the mixture CDF numerically: the answer lies between the smallest and the
-    largest component quantile at the same ``q``, and vectorised bisection narrows that bracket
-    to a few ulps (only unconverged elements keep iterating). A mixture of discrete components
-    is discrete.
+    ``ppf`` inverts the mixture CDF numerically: the CDF is tabulated at the components'
+    quantiles, which brackets each answer; Illinois regula falsi (then bisection) narrows the
+    bracket to a few ulps. The answer always lies between the smallest and the largest component
+    quantile at the same ``q``. A mixture of discrete components is discrete and is inverted
+    exactly on a table of its CDF at the integers.
     """
 
     name: ClassVar[str] = "mixture"
@@ -67,25 +73,80 @@ class Mixture(Family):
         return total
 
     def _ppf(self, q: FloatArray) -> FloatArray:
-        shape = q.shape
-        q = q.ravel()
-        quantiles = np.stack([comp.ppf(q) for comp in self._live])
-        lo, hi = quantiles.min(axis=0), quantiles.max(axis=0)
-        todo = np.flatnonzero(lo < hi)
+        shape, q = q.shape, q.ravel()
+        if len(self._live) == 1:
+            out = self._live[0].ppf(q)
+        elif self.discrete:
+            out = self._ppf_discrete(q)
+        else:
+            out = self._ppf_continuous(q)
+        return out.reshape(shape)
+
+    def _ppf_discrete(self, q: FloatArray) -> FloatArray:
+        """Smallest integer ``k`` with ``cdf(k) >= q``, from a table of the mixture CDF."""
+        ends = [(float(c.ppf(q.min())), float(c.ppf(q.max()))) for c in self._live]
+        kmin, kmax = min(lo for lo, _ in ends), max(hi for _, hi in ends)
+        if kmax - kmin > _MAX_TABLE:
+            return np.floor(self._invert(q, *self._bracket(q)))
+        ks = np.arange(kmin, kmax + 1.0)
+        return kmin + np.searchsorted(self._cdf(ks), q, side="left").astype(np.float64)
+
+    def _ppf_continuous(self, q: FloatArray) -> FloatArray:
+        """Invert the CDF tabulated at the components' quantiles, then refine."""
+        levels = special.expit(np.linspace(-_LOGIT_REACH, _LOGIT_REACH, _GRID_LEVELS))
+        grid = np.unique(np.concatenate([c.ppf(levels) for c in self._live]))
+        grid = grid[np.isfinite(grid)]
+        fgrid = self._cdf(grid)
+        j = np.searchsorted(fgrid, q, side="left")
+        inside = (j > 0) & (j < grid.size)
+        lo, hi = np.empty_like(q), np.empty_like(q)
+        lo[inside], hi[inside] = grid[j[inside] - 1], grid[j[inside]]
+        outside = ~inside
+        if outside.any():
+            lo[outside], hi[outside] = self._bracket(q[outside])
+            below, above = j[outside] == 0, j[outside] == grid.size
+            hi[outside] = np.where(below, np.minimum(hi[outside], grid[0]), hi[outside])
+            lo[outside] = np.where(above, np.maximum(lo[outside], grid[-1]), lo[outside])
+        return self._invert(q, lo, hi)
+
+    def _bracket(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The smallest and largest component quantiles: the mixture's lies between them."""
+        quantiles = np.stack([c.ppf(q) for c in self._live])
+        return quantiles.min(axis=0), quantiles.max(axis=0)
+
+    def _invert(self, q: FloatArray, lo: FloatArray, hi: FloatArray) -> FloatArray:
+        """``inf {x in [lo, hi]: cdf(x) >= q}`` by Illinois regula falsi, then bisection.
+
+        ``lo`` and ``hi`` bracket the answer: ``cdf(hi) >= q`` and nothing below ``lo``
+        qualifies. Only unconverged elements keep iterating.
+        """
+        a, b = lo.copy(), hi.copy()
+        fa, fb = self._cdf(a) - q, self._cdf(b) - q
+        b = np.where(fa >= 0.0, a, b)  # lo itself qualifies
+        todo = np.flatnonzero(b > a)
+        side = np.zeros(q.size, dtype=np.int8)
         for step in range(_MAX_STEPS):
             if todo.size == 0:
                 break
-            a, b = lo[todo], hi[todo]
-            mid = 0.5 * (a + b)
-            up = self._cdf(mid) >= q[todo]
-            hi[todo] = np.where(up, mid, b)
-            lo[todo] = np.where(up, a, mid)
-            if step % _CHECK_EVERY == _CHECK_EVERY - 1:
-                a, b = lo[todo], hi[todo]
-                open_ = (b - a) > 1e-15 * np.maximum(np.abs(a), np.abs(b)) + 1e-300
-                todo = todo[open_]
-        out = np.floor(hi) if self.discrete else hi
-        return out.reshape(shape)
+            ta, tb, tfa, tfb = a[todo], b[todo], fa[todo], fb[todo]
+            mid = 0.5 * (ta + tb)
+            if step < _SECANT_STEPS:
+                with np.errstate(all="ignore"):
+                    c = tb - tfb * (tb - ta) / (tfb - tfa)
+                c = np.where((c > ta) & (c < tb), c, mid)
+            else:
+                c = mid
+            fc = self._cdf(c) - q[todo]
+            right = fc >= 0.0
+            tside = side[todo]
+            b[todo], fb[todo] = np.where(right, c, tb), np.where(right, fc, tfb)
+            a[todo], fa[todo] = np.where(right, ta, c), np.where(right, tfa, fc)
+            fa[todo] *= np.where(right & (tside == 1), 0.5, 1.0)  # Illinois: halve the stale end
+            fb[todo] *= np.where(~right & (tside == -1), 0.5, 1.0)
+            side[todo] = np.where(right, 1, -1)
+            ta, tb = a[todo], b[todo]
+            todo = todo[(tb - ta) > 4e-16 * np.maximum(np.abs(ta), np.abs(tb)) + 1e-300]
+        return b
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """Inverse of the mixture CDF (vectorised bisection)."""
