@@ -311,8 +311,8 @@ def _input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
         if lo < low or hi > high:
             raise ConfigError(name, f"is a rate in [0, 1] but {dist.describe()} can fall "
                                     f"outside it (use beta or pert, or add low/high bounds)")
-    else:
-        outside = float(dist.cdf(low)) if math.isfinite(low) else 0.0
+    elif lo < low or (exclusive and lo <= low):
+        outside = float(dist.cdf(low))
         if outside > schema.OUTSIDE_TOLERANCE:
             raise ConfigError(name, f"must be {allowed} but {dist.describe()} falls outside "
                                     f"with probability {outside:.3g} (use lognormal or gamma, "

@@ -1,0 +1,406 @@
+"""Fit distribution families to history by maximum likelihood and rank them by AIC.
+
+``fit(values)`` returns one :class:`Fit` per applicable family, best first; each fit carries
+its parameters in the config spec form (``{"dist": "beta", "alpha": ..., "beta": ...}``) and
+the inline TOML table to paste into a config. ``fit_table`` prints the ranking, and
+``read_column`` reads one numeric column of a CSV of history.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from ._family import hint, show
+from .base import Distribution, DistributionError, FloatArray
+from .empirical import read_column as _read_csv_column
+from .spec import parse
+
+#: The smallest number of finite observations ``fit`` accepts.
+MIN_VALUES = 5
+
+Spec = dict[str, Any]
+#: What a candidate's fitter returns: the spec parameters (without ``dist``), the frozen
+#: scipy distribution they describe, and its log-likelihood function (logpdf or logpmf).
+_Fitted = tuple[Spec, Any, Callable[[FloatArray], FloatArray]]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One family fitted to the data.
+
+    Attributes
+    ----------
+    family : str
+        The family's ``dist`` name (``"beta"``, ``"lognormal"``...).
+    spec : dict
+        The fitted parameters in config spec form, at full precision, e.g.
+        ``{"dist": "gamma", "shape": 2.1, "scale": 450.0}``; ``parse(spec)`` builds it.
+    loglik : float
+        The maximised log-likelihood (a sum of log-densities, or log-probabilities for
+        ``poisson``).
+    aic : float
+        Akaike's information criterion ``2 k - 2 loglik`` (``k`` free parameters); lower is
+        better.
+    ks_stat, ks_pvalue : float
+        The Kolmogorov-Smirnov statistic and p-value of the data against the fitted
+        distribution. The p-value is optimistic (too high) because the parameters were
+        estimated from the same data, and only approximate for the discrete ``poisson``.
+    n : int
+        The number of observations fitted.
+    """
+
+    family: str
+    spec: Spec = field(hash=False)
+    loglik: float
+    aic: float
+    ks_stat: float
+    ks_pvalue: float
+    n: int
+
+    def toml(self) -> str:
+        """The inline TOML table to paste into a config, numbers to 6 significant digits.
+
+        For ``uniform`` and ``triangular`` the bounds are rounded outwards, so the pasted
+        range still holds every observation.
+
+        Examples
+        --------
+        >>> Fit("gamma", {"dist": "gamma", "shape": 2.0, "scale": 1234.56789}, -1.0, 6.0,
+        ...     0.01, 0.9, 100).toml()
+        '{ dist = "gamma", shape = 2, scale = 1234.57 }'
+        """
+        parts = [f'dist = "{self.family}"']
+        for key, value in self.spec.items():
+            if key == "dist":
+                continue
+            direction = {"low": -1, "high": 1}.get(key, 0) if self.family in _BOUNDED else 0
+            parts.append(f"{key} = {_number(float(value), direction)}")
+        return "{ " + ", ".join(parts) + " }"
+
+    def distribution(self) -> Distribution:
+        """The fitted distribution, ``parse(self.spec)``."""
+        return parse(self.spec)
+
+
+def fit(values: ArrayLike, families: str | Iterable[str] | None = None) -> list[Fit]:
+    """Fit candidate families to observations by maximum likelihood, best AIC first.
+
+    Candidates (all of them when ``families`` is None): ``normal``; ``lognormal`` and
+    ``gamma`` with the location fixed at 0 (positive data only); ``beta`` on (0, 1) (data
+    strictly inside (0, 1) only); ``poisson`` (non-negative integer data only); ``uniform``
+    (bounds at the data's min and max) and ``triangular`` (low, mode and high all free).
+    Each is fitted with ``scipy.stats``, scored by AIC ``= 2 k - 2 loglik`` (``k`` free
+    parameters), and the fits are sorted by ascending AIC (ties keep the order above). A
+    difference in AIC under about 2 is no real evidence either way. For ``poisson`` the
+    likelihood is a probability mass, for the others a density, so on integer data the
+    comparison is only approximate. Each fit also reports a Kolmogorov-Smirnov test against
+    the fitted distribution; its p-value is optimistic because the parameters were
+    estimated from the same data.
+
+    Parameters
+    ----------
+    values : array_like
+        One-dimensional observations. NaNs are dropped (treated as missing history);
+        infinities are rejected. At least 5 finite values, not all equal, are required.
+    families : str or iterable of str, optional
+        Restrict the candidates to these names. Families that cannot describe the data
+        (beta outside (0, 1), lognormal/gamma with values <= 0, poisson with non-integers)
+        are skipped when ``families`` is None and are an error when requested explicitly.
+
+    Returns
+    -------
+    list of Fit
+        One per fitted family, best (lowest AIC) first.
+
+    Raises
+    ------
+    DistributionError
+        ``param="values"`` for unusable data, ``param="families"`` for an unknown name, an
+        empty list, or a requested family that cannot describe the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.random.default_rng(7).beta(2.0, 5.0, size=1000)
+    >>> fits = fit(x)
+    >>> [f.family for f in fits][:2]
+    ['beta', 'gamma']
+    >>> best = fits[0]
+    >>> round(best.spec["alpha"], 1), round(best.spec["beta"], 1)
+    (2.0, 5.1)
+    >>> best.toml().startswith('{ dist = "beta", alpha = ')
+    True
+    >>> fit(x, families=["poisson"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    distributions.base.DistributionError: families: poisson needs non-negative integer values (got 0.23..., a non-integer)
+    """
+    x = _clean(values)
+    names, explicit = _families(families)
+    fits: list[Fit] = []
+    for name in names:
+        candidate = _CANDIDATES[name]
+        problem = candidate.problem(x)
+        if problem is None:
+            result = _fit_one(name, candidate, x)
+            if isinstance(result, Fit):
+                fits.append(result)
+                continue
+            problem = result
+        if explicit:
+            raise DistributionError("families", f"{name} {problem}")
+    if not fits:
+        raise DistributionError("families", "no family could be fitted to these values")
+    order = {name: i for i, name in enumerate(_CANDIDATES)}
+    return sorted(fits, key=lambda f: (f.aic, order[f.family]))
+
+
+def fit_table(fits: Iterable[Fit]) -> str:
+    """A plain-text table of fits: rank, family, AIC, AIC above the best, KS test, TOML.
+
+    Examples
+    --------
+    >>> f = Fit("poisson", {"dist": "poisson", "lam": 4.2}, -210.0, 422.0, 0.05, 0.5, 100)
+    >>> print(fit_table([f]))
+    rank  family            AIC    dAIC  KS stat   KS p  TOML
+       1  poisson         422.0     0.0   0.0500  0.500  { dist = "poisson", lam = 4.2 }
+    """
+    rows = list(fits)
+    header = f"{'rank':>4}  {'family':<10}  {'AIC':>10}  {'dAIC':>6}  {'KS stat':>7}  "
+    header += f"{'KS p':>5}  TOML"
+    lines = [header]
+    best = min((f.aic for f in rows), default=0.0)
+    for rank, f in enumerate(rows, start=1):
+        lines.append(
+            f"{rank:>4}  {f.family:<10}  {_short(f.aic, 10)}  {_short(f.aic - best, 6)}  "
+            f"{f.ks_stat:>7.4f}  {_pvalue(f.ks_pvalue)}  {f.toml()}"
+        )
+    return "\n".join(lines)
+
+
+def read_column(path: str | os.PathLike[str], column: str) -> FloatArray:
+    """Read the numbers in one column of a CSV file (with a header row), skipping blanks.
+
+    Raises
+    ------
+    DistributionError
+        ``param="file"`` when the file is missing or unreadable; ``param="column"`` when the
+        column is missing (the message lists the columns, with a did-you-mean hint), holds a
+        non-numeric or infinite value, or has no values.
+    """
+    values, _ = _read_csv_column(path, column, None)
+    return values
+
+
+# --- candidates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    k: int
+    fitter: Callable[[FloatArray], _Fitted]
+    problem: Callable[[FloatArray], str | None] = lambda x: None
+
+
+def _positive(x: FloatArray) -> str | None:
+    low = float(x.min())
+    return None if low > 0.0 else f"needs values > 0 (got {show(low)})"
+
+
+def _unit(x: FloatArray) -> str | None:
+    low, high = float(x.min()), float(x.max())
+    if low <= 0.0:
+        return f"needs values strictly inside (0, 1) (got {show(low)})"
+    if high >= 1.0:
+        return f"needs values strictly inside (0, 1) (got {show(high)})"
+    return None
+
+
+def _counts(x: FloatArray) -> str | None:
+    bad = x[(x < 0.0) | (x != np.floor(x))]
+    if bad.size:
+        what = "a negative value" if bad[0] < 0.0 else "a non-integer"
+        return f"needs non-negative integer values (got {show(float(bad[0]))}, {what})"
+    return None
+
+
+def _normal(x: FloatArray) -> _Fitted:
+    loc, scale = stats.norm.fit(x)
+    d = stats.norm(loc, scale)
+    return {"mean": float(loc), "sd": float(scale)}, d, d.logpdf
+
+
+def _lognormal(x: FloatArray) -> _Fitted:
+    s, _, scale = stats.lognorm.fit(x, floc=0.0)
+    d = stats.lognorm(s, scale=scale)
+    return {"mu": math.log(scale), "sigma": float(s)}, d, d.logpdf
+
+
+def _gamma(x: FloatArray) -> _Fitted:
+    a, _, scale = stats.gamma.fit(x, floc=0.0)
+    d = stats.gamma(a, scale=scale)
+    return {"shape": float(a), "scale": float(scale)}, d, d.logpdf
+
+
+def _beta(x: FloatArray) -> _Fitted:
+    a, b, _, _ = stats.beta.fit(x, floc=0.0, fscale=1.0)
+    d = stats.beta(a, b)
+    return {"alpha": float(a), "beta": float(b)}, d, d.logpdf
+
+
+def _poisson(x: FloatArray) -> _Fitted:
+    lam = float(x.mean())  # the maximum-likelihood estimate, in closed form
+    d = stats.poisson(lam)
+    return {"lam": lam}, d, d.logpmf
+
+
+def _uniform(x: FloatArray) -> _Fitted:
+    loc, scale = stats.uniform.fit(x)
+    d = stats.uniform(loc, scale)
+    return {"low": float(loc), "high": float(loc + scale)}, d, d.logpdf
+
+
+def _triangular(x: FloatArray) -> _Fitted:
+    c, loc, scale = stats.triang.fit(x)
+    d = stats.triang(c, loc, scale)
+    spec = {"low": float(loc), "mode": float(loc + c * scale), "high": float(loc + scale)}
+    return spec, d, d.logpdf
+
+
+#: Every candidate by name, in the order used to break AIC ties.
+_CANDIDATES: dict[str, _Candidate] = {
+    "normal": _Candidate(2, _normal),
+    "lognormal": _Candidate(2, _lognormal, _positive),
+    "gamma": _Candidate(2, _gamma, _positive),
+    "beta": _Candidate(2, _beta, _unit),
+    "poisson": _Candidate(1, _poisson, _counts),
+    "uniform": _Candidate(2, _uniform),
+    "triangular": _Candidate(3, _triangular),
+}
+_BOUNDED = ("uniform", "triangular")
+_DISCRETE = ("poisson",)
+
+
+def _ks_counts(x: FloatArray, cdf: Callable[[FloatArray], FloatArray]) -> float:
+    """``sup |F_n - F|`` for integer data and an integer-valued ``F``.
+
+    Both step functions jump only at integers, so the supremum is reached at an observed
+    value ``u`` or just before it, at ``u - 1``. (``scipy.stats.kstest`` assumes a
+    continuous ``F`` and overstates the distance at tied values.)
+    """
+    xs = np.sort(x)
+    points = np.unique(np.concatenate([xs, xs - 1.0]))
+    ecdf = np.searchsorted(xs, points, side="right") / xs.size
+    return float(np.max(np.abs(ecdf - cdf(points))))
+
+
+def _fit_one(name: str, candidate: _Candidate, x: FloatArray) -> Fit | str:
+    """Fit one family, or say why the fit failed."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            params, frozen, logf = candidate.fitter(x)
+            loglik = float(np.sum(logf(x)))
+            if name in _DISCRETE:
+                ks_stat = _ks_counts(x, frozen.cdf)
+                ks_pvalue = float(stats.kstwo.sf(ks_stat, x.size))
+            else:
+                ks = stats.kstest(x, frozen.cdf)
+                ks_stat, ks_pvalue = float(ks.statistic), float(ks.pvalue)
+    except (ValueError, RuntimeError, FloatingPointError, ArithmeticError) as err:
+        return f"could not be fitted ({err})"
+    if not (math.isfinite(loglik) and all(math.isfinite(v) for v in params.values())):
+        return "could not be fitted (the likelihood is not finite at the estimate)"
+    spec: Spec = {"dist": name, **params}
+    try:
+        parse(spec)
+    except DistributionError as err:
+        return f"gave parameters the family rejects ({err})"
+    return Fit(
+        family=name,
+        spec=spec,
+        loglik=loglik,
+        aic=2.0 * candidate.k - 2.0 * loglik,
+        ks_stat=ks_stat,
+        ks_pvalue=ks_pvalue,
+        n=int(x.size),
+    )
+
+
+# --- input checks and formatting ---------------------------------------------------------------
+
+
+def _clean(values: ArrayLike) -> FloatArray:
+    """The finite observations as a 1-D float array, NaNs dropped; else an error."""
+    try:
+        x = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DistributionError("values", f"must be numbers (got {show(values)})") from None
+    if x.ndim != 1:
+        raise DistributionError("values", f"must be one-dimensional (got shape {x.shape})")
+    x = x[~np.isnan(x)]
+    if np.isinf(x).any():
+        raise DistributionError("values", "must be finite (got an infinite value)")
+    if x.size < MIN_VALUES:
+        raise DistributionError(
+            "values", f"needs at least {MIN_VALUES} finite values (got {x.size}, NaNs dropped)"
+        )
+    if float(x.min()) == float(x.max()):
+        raise DistributionError(
+            "values",
+            f"all {x.size} values equal {show(float(x[0]))}: nothing to fit "
+            "(use a constant)",
+        )
+    return x
+
+
+def _families(families: str | Iterable[str] | None) -> tuple[list[str], bool]:
+    """The candidate names to try, and whether they were requested explicitly."""
+    allowed = list(_CANDIDATES)
+    if families is None:
+        return allowed, False
+    given = [families] if isinstance(families, str) else list(families)
+    if not given:
+        raise DistributionError("families", f"is empty (allowed: {', '.join(allowed)})")
+    names: list[str] = []
+    for name in given:
+        if not isinstance(name, str) or name not in _CANDIDATES:
+            text = hint(name, allowed) if isinstance(name, str) else ""
+            raise DistributionError(
+                "families",
+                f"unknown family {show(name)} ({text}allowed: {', '.join(allowed)})",
+            )
+        if name not in names:
+            names.append(name)
+    return names, True
+
+
+def _number(x: float, direction: int = 0) -> str:
+    """``x`` as a TOML number with 6 significant digits, rounded away from the data's range
+    (``direction`` -1 rounds down, +1 up, 0 to nearest)."""
+    text = f"{x:.6g}"
+    if direction and x != 0.0:
+        step = 10.0 ** (math.floor(math.log10(abs(x))) - 5)
+        rounded = float(text)
+        if (direction < 0 and rounded > x) or (direction > 0 and rounded < x):
+            text = f"{rounded + direction * step:.6g}"
+    return text
+
+
+def _short(x: float, width: int) -> str:
+    """``x`` with one decimal, or in exponent form when that would not fit ``width``."""
+    text = f"{x:.1f}"
+    return f"{text if len(text) <= width else f'{x:.3g}':>{width}}"
+
+
+def _pvalue(p: float) -> str:
+    return f"{p:>5.3f}" if p >= 0.001 else "<.001"
