@@ -6,13 +6,15 @@ and exit status 2; nothing is written then.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from . import report
-from .config import load_config
+from .config import attributed, load_config
 from .engine import run
 from .errors import ConfigError
 from .io import atomic_write, check_writable
@@ -102,7 +104,10 @@ def simulate(config: str, paths: str | None, months: str | None, seed: str | Non
     cfg = load_config(config, overrides)
     if output is not None:
         check_writable(output)
-    result = run(cfg, workers=n_workers)
+    try:
+        result = run(cfg, workers=n_workers)
+    except ConfigError as err:
+        raise attributed(err, cfg.source, overrides) from None
     rendered = report.render(result, kind)
     if output is None:
         click.echo(rendered, nl=False)
@@ -115,8 +120,18 @@ def _fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``simulate`` console script."""
+    """Entry point of the ``simulate`` console script.
+
+    SIGTERM is handled like Ctrl-C: the run stops, any temporary file is removed, and the
+    command exits with status 130 and one line on stderr.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         simulate.main(args=argv, prog_name="simulate", standalone_mode=False)
     except ConfigError as err:

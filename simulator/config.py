@@ -101,13 +101,14 @@ def load_config(path_or_dict: str | Path | Mapping[str, Any],
         raw = apply_overrides(raw, overrides)
         return _validate(raw, source, base_dir)
     except ConfigError as err:
-        return _raise(err, source, overrides)
+        raise attributed(err, source, overrides) from None
 
 
-def _raise(err: ConfigError, source: str, overrides: Sequence[Override]) -> Config:
+def attributed(err: ConfigError, source: str, overrides: Sequence[Override]) -> ConfigError:
+    """``err`` with its source: the flag that set its key, else the config ``source``."""
     if err.source:
-        raise err
-    raise err.with_source(attribute(err.key, overrides) or source) from None
+        return err
+    return err.with_source(attribute(err.key, overrides) or source)
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from .config import Config
+from .errors import ConfigError
 from .metrics import unit_economics
 from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, simulate
 from .params import Parameters, draw_parameters
@@ -55,6 +56,40 @@ def resolve_workers(workers: int | str | None) -> int:
     return max(1, int(workers))
 
 
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (MemAvailable on Linux)."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def estimate_bytes(config: Config, paths: int) -> int:
+    """Peak bytes a run keeps: every metric's (paths, months) float64 trajectories, the
+    per-path inputs, and a block's working arrays counted twice while they are joined."""
+    months = config.simulation.months
+    metrics = len(config.stages) + 14
+    trajectories = paths * months * 8 * metrics
+    inputs = paths * 8 * len(config.inputs) * 3
+    return int(trajectories * 1.2 + inputs)
+
+
+def check_memory(config: Config, paths: int, budget: int | None = None) -> None:
+    """Refuse, before allocating anything, a run that cannot fit in memory."""
+    need = estimate_bytes(config, paths)
+    have = budget if budget is not None else available_memory()
+    if need > have:
+        raise ConfigError(
+            "simulation.paths",
+            f"{paths:,} paths x {config.simulation.months} months need about "
+            f"{need / 2**30:.1f} GiB, more than the {have / 2**30:.1f} GiB available "
+            f"(lower --paths or --months, or split the run with different seeds)")
+
+
 def draw_seed() -> int:
     """A fresh seed from the operating system's entropy, printed to stderr so it can be reused."""
     seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
@@ -81,6 +116,7 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     n = sim.paths if paths is None else int(paths)
     if n < 1:
         raise ValueError(f"paths must be >= 1 (got {n})")
+    check_memory(config, n)
     if seed is None:
         seed = sim.seed if sim.seed is not None else draw_seed()
     params = draw_parameters(config, n, seed)
