@@ -1,7 +1,8 @@
-"""``simulate CONFIG``: a thin command line over the Python API.
+"""``simulate CONFIG [CONFIG ...]``: a thin command line over the Python API.
 
 Every bad flag or config value ends in one line on stderr, ``error: SOURCE: key: reason``,
-and exit status 2; nothing is written then.
+and exit status 2; nothing is written then. ``simulate fit FILE.csv --column NAME`` fits
+distributions to a column of history (see :mod:`simulator.fit_cli`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from pathlib import Path
 
 import click
 
-from . import report
-from .config import attributed, load_config
-from .engine import run
+from . import report, schema
+from .analysis import Target, parse_metric_at
+from .config import Config, attributed, load_config
+from .engine import draw_seed, run
 from .errors import ConfigError
 from .io import atomic_write, check_writable
 from .overrides import Override, parse_set
+from .progress import ProgressBar
+from .results import Result
+from .review import Review
 
 
 def _int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -46,12 +51,25 @@ def _list_flag(text: str | None, flag: str, kind: type) -> list[float] | list[in
 
 
 def _workers(text: str | None) -> int | str:
-    if text is None:
-        return 1
-    if text == "auto":
-        return "auto"
+    if text is None or text == "auto":
+        return text or 1
     value = _int_flag(text, "--workers", 1)
     return 1 if value is None else value
+
+
+def _level(text: str | None) -> float | None:
+    """``--ci 95`` (or ``95%``, or ``0.95``) -> 0.95."""
+    if text is None:
+        return None
+    try:
+        value = float(text.rstrip("%"))
+    except ValueError:
+        value = -1.0
+    level = value / 100 if value >= 1 else value
+    if not 0.5 <= level < 1:
+        raise ConfigError("", f"must be a confidence level such as 95 (got {text!r}; "
+                              f"allowed: 50 to 99.99)", "--ci")
+    return level
 
 
 def _output_format(output: str | None, fmt: str | None) -> str:
@@ -80,8 +98,40 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
     return out
 
 
+def _scenario_names(paths: tuple[str, ...]) -> list[str]:
+    stems = [Path(p).stem for p in paths]
+    return stems if len(set(stems)) == len(stems) else list(paths)
+
+
+def _check_horizons(configs: list[Config]) -> None:
+    last = max(configs[0].simulation.report_months)
+    for cfg in configs[1:]:
+        if cfg.simulation.months < last:
+            raise ConfigError("simulation.months", f"is {cfg.simulation.months}, shorter than "
+                                                   f"the report month {last} of the first "
+                                                   f"scenario", cfg.source)
+
+
+def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet: bool,
+             overrides: list[Override]) -> dict[str, Result]:
+    """Run every scenario with common random numbers: one seed and path count for all."""
+    first = configs[0].simulation
+    seed = first.seed if first.seed is not None else draw_seed()
+    results: dict[str, Result] = {}
+    for name, cfg in zip(names, configs, strict=True):
+        bar = ProgressBar(f"{name}:", enabled=not quiet)
+        try:
+            results[name] = run(cfg, paths=first.paths, seed=seed, workers=workers,
+                                progress=bar)
+        except ConfigError as err:
+            raise attributed(err, cfg.source, overrides) from None
+        finally:
+            bar.close()
+    return results
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("config", metavar="CONFIG")
+@click.argument("configs", metavar="CONFIG...", nargs=-1, required=True)
 @click.option("--paths", metavar="N", help="Monte Carlo paths (overrides the config).")
 @click.option("--months", metavar="N", help="Horizon in months.")
 @click.option("--seed", metavar="N", help="Random seed; the same seed gives identical numbers.")
@@ -94,21 +144,37 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
 @click.option("--format", "fmt", type=click.Choice(report.FORMATS), default=None,
               help="Output format (default: table).")
 @click.option("--workers", metavar="N", help="Processes to run blocks of paths on (or 'auto').")
-def simulate(config: str, paths: str | None, months: str | None, seed: str | None,
-             percentiles: str | None, at: str | None, sets: tuple[str, ...],
-             output: str | None, fmt: str | None, workers: str | None) -> None:
-    """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables."""
+@click.option("--ci", metavar="LEVEL", help="Show the Monte Carlo error: order-statistic "
+                                            "intervals of percentiles, e.g. --ci 95.")
+@click.option("--target", "targets", multiple=True, metavar="METRIC@MONTH OP X",
+              help="Probability of a target, e.g. 'arr@24>=1000000'. Repeatable.")
+@click.option("--sensitivity", metavar="METRIC@MONTH",
+              help="Tornado table of every uncertain input, e.g. cac_payback_months@12.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
+             seed: str | None, percentiles: str | None, at: str | None,
+             sets: tuple[str, ...], output: str | None, fmt: str | None,
+             workers: str | None, ci: str | None, targets: tuple[str, ...],
+             sensitivity: str | None, quiet: bool) -> None:
+    """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
+
+    Several CONFIGs are run as scenarios side by side with common random numbers.
+    """
     overrides = _overrides(sets, paths, months, seed, percentiles, at)
     n_workers = _workers(workers)
+    level = _level(ci)
     kind = _output_format(output, fmt)
-    cfg = load_config(config, overrides)
+    loaded = [load_config(path, overrides) for path in configs]
+    _check_horizons(loaded)
+    metrics = schema.metric_names(loaded[0].stages)
+    horizon = min(cfg.simulation.months for cfg in loaded)
+    asked = tuple(Target.parse(t, metrics, horizon) for t in targets)
+    tornado = parse_metric_at(sensitivity, metrics, horizon) if sensitivity else None
     if output is not None:
         check_writable(output)
-    try:
-        result = run(cfg, workers=n_workers)
-    except ConfigError as err:
-        raise attributed(err, cfg.source, overrides) from None
-    rendered = report.render(result, kind)
+    results = _run_all(loaded, _scenario_names(configs), n_workers, quiet, overrides)
+    review = Review(results, asked, level, tornado)
+    rendered = report.render(review, kind)
     if output is None:
         click.echo(rendered, nl=False)
     else:
@@ -132,8 +198,14 @@ def main(argv: list[str] | None = None) -> None:
     """
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
+    args = sys.argv[1:] if argv is None else argv
+    command = simulate
+    if args and args[0] == "fit":
+        from .fit_cli import fit_command
+
+        command, args = fit_command, args[1:]
     try:
-        simulate.main(args=argv, prog_name="simulate", standalone_mode=False)
+        command.main(args=args, prog_name="simulate", standalone_mode=False)
     except ConfigError as err:
         _fail(err.line())
     except click.exceptions.NoSuchOption as err:
@@ -141,9 +213,7 @@ def main(argv: list[str] | None = None) -> None:
               (f" (did you mean {err.possibilities[0]}?)" if err.possibilities else ""))
     except click.UsageError as err:
         _fail(err.format_message().replace("\n", " "))
-    except click.exceptions.Abort:
-        _fail("interrupted; nothing was written", 130)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         _fail("interrupted; nothing was written", 130)
     except BrokenPipeError:
         sys.exit(1)

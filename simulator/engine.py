@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -97,8 +98,11 @@ def draw_seed() -> int:
     return seed
 
 
+Progress = Callable[[int, int], None]
+
+
 def run(config: Config, paths: int | None = None, seed: int | None = None,
-        workers: int | str | None = None) -> Result:
+        workers: int | str | None = None, progress: Progress | None = None) -> Result:
     """Simulate ``config``; ``paths`` and ``seed`` default to the config's values.
 
     Parameters
@@ -111,6 +115,8 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     workers
         Processes that run blocks in parallel (1, an integer, or ``"auto"`` for all cores).
         The numbers do not depend on it.
+    progress
+        Called as ``progress(paths_done, paths_total)`` after each block.
     """
     sim = config.simulation
     n = sim.paths if paths is None else int(paths)
@@ -125,11 +131,18 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     jobs = [(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index)
             for index, start, stop in _blocks(n, BLOCK_PATHS)]
     n_workers = min(resolve_workers(workers), len(jobs))
-    if n_workers > 1:
-        with ProcessPoolExecutor(max_workers=n_workers) as pool:
-            parts = list(pool.map(_run_block_args, jobs))
+    parts = []
+    done = 0
+    with ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else nullcontext() as pool:
+        outputs = pool.map(_run_block_args, jobs) if pool else map(_run_block_args, jobs)
+        for job, part in zip(jobs, outputs, strict=True):
+            parts.append(part)
+            done += job[3].n
+            if progress is not None:
+                progress(done, n)
+    if len(parts) == 1:
+        trajectories = parts[0]
     else:
-        parts = [_run_block_args(job) for job in jobs]
-    trajectories = {name: np.concatenate([part[name] for part in parts])
-                    for name in parts[0]}
+        trajectories = {name: np.concatenate([part[name] for part in parts])
+                        for name in parts[0]}
     return Result(config, trajectories, params, seed)

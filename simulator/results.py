@@ -77,7 +77,7 @@ class Result:
     @property
     def metrics(self) -> tuple[str, ...]:
         """Every metric name, in table order (stages after visitors)."""
-        return ("visitors", *self.config.stages, *schema.METRICS[1:])
+        return schema.metric_names(self.config.stages)
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name in self._data:

@@ -74,6 +74,11 @@ UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#"
          "cac_payback_months": "mo", "ltv": "$", "ltv_to_cac": "x", "cash": "$"}
 
 
+def metric_names(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """Every metric of a run, in table order: visitors, one per stage, then the rest."""
+    return ("visitors", *stages, *METRICS[1:])
+
+
 def section_inputs(section: str) -> tuple[InputDef, ...]:
     """The model inputs written in ``[section]``."""
     return tuple(d for d in INPUTS if d.name.split(".")[0] == section)

@@ -39,7 +39,7 @@ def test_csv_is_byte_identical_for_the_same_seed(capsys, base_toml, tmp_path):
     assert _run(capsys, str(base_toml), *FAST, "--output", str(a))[0] == 0
     assert _run(capsys, str(base_toml), *FAST, "--output", str(b))[0] == 0
     assert a.read_bytes() == b.read_bytes()
-    assert a.read_text().splitlines()[0] == "month,metric,statistic,value"
+    assert a.read_text().splitlines()[0] == "scenario,metric,month,statistic,value"
     code, out, _ = _run(capsys, str(base_toml), *FAST, "--seed", "3", "--format", "csv")
     assert code == 0 and out != a.read_text()
 

@@ -9,8 +9,14 @@ import pytest
 from scipy import stats
 
 import simulator
-from distributions import DistributionError, ar1_uniforms, correlate, design_uniforms, \
-    sample_joint, stream
+from distributions import (
+    DistributionError,
+    ar1_uniforms,
+    correlate,
+    design_uniforms,
+    sample_joint,
+    stream,
+)
 from tests.conftest import CONSTANT
 
 N = 4096

@@ -1,0 +1,90 @@
+"""What a risk review shows: one or more scenarios' results, targets, Monte Carlo error and
+sensitivity, gathered once and rendered by :mod:`simulator.report` in any format."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from .analysis import Target, interval_table, sensitivity
+from .results import HEADLINES, Result
+
+#: Metrics compared side by side across scenarios.
+COMPARED = ("customers", "new_customers", "mrr", "arr", "cac_payback_months", "ltv_to_cac",
+            "cash")
+COMPARED_PERCENTILES = (10.0, 50.0, 90.0)
+
+
+@dataclass(frozen=True)
+class Review:
+    """Results by scenario name (in order) and the questions asked of them."""
+
+    results: Mapping[str, Result]
+    targets: tuple[Target, ...] = ()
+    ci: float | None = None  # confidence level of the intervals, e.g. 0.95
+    sensitivity_of: tuple[str, int] | None = None
+
+    @property
+    def first(self) -> Result:
+        return next(iter(self.results.values()))
+
+    @property
+    def report_months(self) -> tuple[int, ...]:
+        return self.first.report_months
+
+    @cached_property
+    def tables(self) -> dict[str, dict[int, pd.DataFrame]]:
+        """Scenario -> month -> percentile table."""
+        return {name: {m: r.percentile_table(m) for m in self.report_months}
+                for name, r in self.results.items()}
+
+    @cached_property
+    def intervals(self) -> dict[str, dict[int, pd.DataFrame]]:
+        """Scenario -> month -> percentiles with order-statistic intervals (when ``ci``)."""
+        if self.ci is None:
+            return {}
+        return {name: {m: interval_table(r, m, self.ci) for m in self.report_months}
+                for name, r in self.results.items()}
+
+    @cached_property
+    def headlines(self) -> dict[str, dict[int, dict[str, float]]]:
+        return {name: r.headline_probabilities() for name, r in self.results.items()}
+
+    @cached_property
+    def target_values(self) -> dict[str, list[tuple[Target, float, float, float]]]:
+        """Scenario -> [(target, probability, wilson low, wilson high)]."""
+        return {name: [(t, *t.evaluate(r, self.ci or 0.95)) for t in self.targets]
+                for name, r in self.results.items()}
+
+    @cached_property
+    def tornado(self) -> dict[str, pd.DataFrame]:
+        if self.sensitivity_of is None:
+            return {}
+        metric, month = self.sensitivity_of
+        return {name: sensitivity(r, metric, month) for name, r in self.results.items()}
+
+    def tidy(self) -> pd.DataFrame:
+        """Long frame: scenario, metric, month, statistic, value."""
+        rows: list[tuple[str, str, int, str, float]] = []
+        for name, by_month in self.tables.items():
+            result = self.results[name]
+            for month, table in by_month.items():
+                if self.ci is not None:
+                    table = self.intervals[name][month]  # the table plus _low/_high/_se
+                for metric, row in table.iterrows():
+                    rows.extend((name, str(metric), month, str(stat), float(v))
+                                for stat, v in row.items())
+                for _, metric, op, thr in HEADLINES:
+                    stat = f"P(< {thr:g} by then)" if op == "ever<" else f"P({op} {thr:g})"
+                    rows.append((name, metric, month, stat,
+                                 result.probability(metric, op, thr, month)))
+            for target, p, low, high in self.target_values[name]:
+                stat = f"P({target.op} {target.threshold:g})"
+                rows += [(name, target.metric, target.month, stat, p),
+                         (name, target.metric, target.month, f"{stat}_low", low),
+                         (name, target.metric, target.month, f"{stat}_high", high)]
+        return pd.DataFrame.from_records(rows, columns=["scenario", "metric", "month",
+                                                        "statistic", "value"])
