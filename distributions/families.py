@@ -228,15 +228,23 @@ class Poisson(Family):
         return k
 
     def _search(self, q: FloatArray) -> FloatArray:
-        """Smallest ``k`` with ``pdtr(k) >= q``: a Cornish-Fisher guess, then unit steps."""
+        """Smallest ``k`` with ``pdtr(k) >= q``: bracket a Cornish-Fisher guess, then bisect."""
         z = special.ndtri(q)
-        k = np.maximum(np.floor(self.lam + math.sqrt(self.lam) * z + (z * z - 1.0) / 6.0), 0.0)
-        while True:
-            down = (k > 0.0) & (special.pdtr(k - 1.0, self.lam) >= q)
-            up = special.pdtr(k, self.lam) < q
-            if not (down.any() or up.any()):
-                return k
-            k = k - down + up
+        guess = np.floor(self.lam + math.sqrt(self.lam) * z + (z * z - 1.0) / 6.0)
+        width = np.full(q.shape, 2.0)
+        lo, hi = np.maximum(guess - width, -1.0), np.maximum(guess + width, 0.0)
+        for _ in range(80):  # widen until cdf(lo) < q <= cdf(hi); cdf(-1) = 0
+            short = special.pdtr(hi, self.lam) < q
+            tall = (lo >= 0.0) & (special.pdtr(np.maximum(lo, 0.0), self.lam) >= q)
+            if not (short.any() or tall.any()):
+                break
+            hi, lo = hi + short * width, np.maximum(lo - tall * width, -1.0)
+            width = 2.0 * width
+        while (gap := hi - lo > 1.0).any():
+            mid = np.floor(0.5 * (lo + hi))  # >= 0 wherever gap
+            ok = special.pdtr(np.maximum(mid, 0.0), self.lam) >= q
+            hi, lo = np.where(gap & ok, mid, hi), np.where(gap & ~ok, mid, lo)
+        return hi
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """The smallest integer ``k`` with ``cdf(k) >= q`` (a table lookup)."""

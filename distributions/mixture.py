@@ -16,9 +16,11 @@ from .base import Distribution, DistributionError, FloatArray
 #: How far the weights may be from summing to 1.
 WEIGHT_TOL = 1e-9
 #: Probability levels (logit-spaced) at which component quantiles seed the CDF table.
-_GRID_LEVELS, _LOGIT_REACH = 2049, 37.0
+_GRID_LEVELS, _LOGIT_REACH = 8193, 37.0
 #: Iteration limits: regula falsi first, then plain bisection (which always terminates).
 _SECANT_STEPS, _MAX_STEPS = 40, 1200
+#: Convergence: relative bracket width, or cdf within this share of min(q, 1 - q) of q.
+_XTOL, _FTOL = 1e-13, 1e-13
 #: Largest integer range tabulated for discrete mixtures.
 _MAX_TABLE = 2**22
 
@@ -27,10 +29,11 @@ class Mixture(Family):
     """Draw from ``components[i]`` with probability ``weights[i]``.
 
     ``ppf`` inverts the mixture CDF numerically: the CDF is tabulated at the components'
-    quantiles, which brackets each answer; Illinois regula falsi (then bisection) narrows the
-    bracket to a few ulps. The answer always lies between the smallest and the largest component
-    quantile at the same ``q``. A mixture of discrete components is discrete and is inverted
-    exactly on a table of its CDF at the integers.
+    quantiles, which brackets each answer, and Illinois regula falsi (then bisection) narrows
+    the bracket until ``x`` is within 1e-13 relative or ``cdf(x)`` is within round-off of
+    ``q``. The answer always lies between the smallest and the largest component quantile at
+    the same ``q``. A mixture of discrete components is discrete and is inverted exactly on a
+    table of its CDF at the integers.
     """
 
     name: ClassVar[str] = "mixture"
@@ -97,34 +100,42 @@ class Mixture(Family):
         grid = np.unique(np.concatenate([c.ppf(levels) for c in self._live]))
         grid = grid[np.isfinite(grid)]
         fgrid = self._cdf(grid)
-        j = np.searchsorted(fgrid, q, side="left")
-        inside = (j > 0) & (j < grid.size)
-        lo, hi = np.empty_like(q), np.empty_like(q)
-        lo[inside], hi[inside] = grid[j[inside] - 1], grid[j[inside]]
-        outside = ~inside
+        j = np.clip(np.searchsorted(fgrid, q, side="left"), 1, grid.size - 1)
+        lo, hi, flo, fhi = grid[j - 1], grid[j], fgrid[j - 1], fgrid[j]
+        outside = (flo >= q) | (fhi < q)  # beyond the table's ends
         if outside.any():
-            lo[outside], hi[outside] = self._bracket(q[outside])
-            below, above = j[outside] == 0, j[outside] == grid.size
-            hi[outside] = np.where(below, np.minimum(hi[outside], grid[0]), hi[outside])
-            lo[outside] = np.where(above, np.maximum(lo[outside], grid[-1]), lo[outside])
-        return self._invert(q, lo, hi)
+            olo, ohi = self._bracket(q[outside])
+            lo[outside] = np.where(flo[outside] >= q[outside], olo, lo[outside])
+            hi[outside] = np.where(fhi[outside] < q[outside], ohi, hi[outside])
+            flo[outside], fhi[outside] = self._cdf(lo[outside]), self._cdf(hi[outside])
+        return self._invert(q, lo, hi, flo, fhi)
 
     def _bracket(self, q: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The smallest and largest component quantiles: the mixture's lies between them."""
         quantiles = np.stack([c.ppf(q) for c in self._live])
         return quantiles.min(axis=0), quantiles.max(axis=0)
 
-    def _invert(self, q: FloatArray, lo: FloatArray, hi: FloatArray) -> FloatArray:
+    def _invert(
+        self,
+        q: FloatArray,
+        lo: FloatArray,
+        hi: FloatArray,
+        flo: FloatArray | None = None,
+        fhi: FloatArray | None = None,
+    ) -> FloatArray:
         """``inf {x in [lo, hi]: cdf(x) >= q}`` by Illinois regula falsi, then bisection.
 
         ``lo`` and ``hi`` bracket the answer: ``cdf(hi) >= q`` and nothing below ``lo``
-        qualifies. Only unconverged elements keep iterating.
+        qualifies; ``flo``/``fhi`` are their CDFs when known. Only unconverged elements keep
+        iterating.
         """
         a, b = lo.copy(), hi.copy()
-        fa, fb = self._cdf(a) - q, self._cdf(b) - q
+        fa = (self._cdf(a) if flo is None else flo) - q
+        fb = (self._cdf(b) if fhi is None else fhi) - q
         b = np.where(fa >= 0.0, a, b)  # lo itself qualifies
         todo = np.flatnonzero(b > a)
         side = np.zeros(q.size, dtype=np.int8)
+        ftol = _FTOL * np.minimum(q, 1.0 - q) + 2e-16
         for step in range(_MAX_STEPS):
             if todo.size == 0:
                 break
@@ -144,8 +155,11 @@ class Mixture(Family):
             fa[todo] *= np.where(right & (tside == 1), 0.5, 1.0)  # Illinois: halve the stale end
             fb[todo] *= np.where(~right & (tside == -1), 0.5, 1.0)
             side[todo] = np.where(right, 1, -1)
+            hit = np.abs(fc) <= ftol[todo]  # cdf(c) equals q to round-off: c is the answer
+            b[todo[hit]] = c[hit]
             ta, tb = a[todo], b[todo]
-            todo = todo[(tb - ta) > 4e-16 * np.maximum(np.abs(ta), np.abs(tb)) + 1e-300]
+            wide = (tb - ta) > _XTOL * np.maximum(np.abs(ta), np.abs(tb)) + 1e-300
+            todo = todo[wide & ~hit]
         return b
 
     def ppf(self, q: ArrayLike) -> FloatArray:

@@ -21,7 +21,16 @@ from .mixture import Mixture
 FAMILIES: dict[str, type[Family]] = {
     cls.name: cls
     for cls in (
-        Constant, Uniform, Normal, Lognormal, Beta, Gamma, Triangular, Pert, Poisson, Empirical,
+        Constant,
+        Uniform,
+        Normal,
+        Lognormal,
+        Beta,
+        Gamma,
+        Triangular,
+        Pert,
+        Poisson,
+        Empirical,
         Mixture,
     )
 }
@@ -58,15 +67,16 @@ def parse(spec: object, base_dir: str | os.PathLike[str] | None = None) -> Distr
     --------
     >>> d = parse({"dist": "normal", "p5": 10, "p95": 20})
     >>> d.describe()
-    'normal(mean=15, sd=3.03964)'
+    'normal(mean=15, sd=3.03978)'
     >>> d.ppf([0.05, 0.95]).round(6).tolist()
     [10.0, 20.0]
     >>> parse(3).ppf(0.5)
     array(3.)
-    >>> parse({"dist": "betta", "alpha": 2, "beta": 5})
-    Traceback (most recent call last):
-    ...
-    distributions.base.DistributionError: dist: unknown distribution 'betta' (did you mean 'beta'? allowed: constant, uniform, normal, lognormal, beta, gamma, triangular, pert, poisson, empirical, mixture)
+    >>> try:
+    ...     parse({"dist": "betta", "alpha": 2, "beta": 5})
+    ... except DistributionError as err:
+    ...     print(err.param, "->", err.reason.split(" allowed")[0])
+    dist -> unknown distribution 'betta' (did you mean 'beta'?
     """
     if isinstance(spec, Mapping):
         return _parse_table(spec, None if base_dir is None else Path(base_dir))
@@ -93,7 +103,8 @@ def _parse_table(spec: Mapping[object, object], base_dir: Path | None) -> Distri
     family = FAMILIES.get(name)
     if family is None:
         raise DistributionError(
-            "dist", f"unknown distribution {name!r} ({hint(name, list(FAMILIES))}allowed: {allowed})"
+            "dist",
+            f"unknown distribution {name!r} ({hint(name, list(FAMILIES))}allowed: {allowed})",
         )
     params: dict[str, object] = {}
     for key, value in spec.items():
