@@ -45,6 +45,8 @@ def show(value: object) -> str:
         return "a table"
     if isinstance(value, list | tuple):
         return f"a list of {len(value)}"
+    if value is None:
+        return "nothing"
     return f"a {type(value).__name__}"
 
 
@@ -77,6 +79,8 @@ def number(
 ) -> float:
     """Read the finite number ``params[key]`` and check the given bounds."""
     x = to_float(key, params[key])
+    if gt is not None and lt is not None and not gt < x < lt:
+        raise DistributionError(key, f"must be in ({fmt(gt)}, {fmt(lt)}) (got {fmt(x)})")
     if gt is not None and not x > gt:
         raise DistributionError(key, f"must be > {fmt(gt)} (got {fmt(x)})")
     if ge is not None and not x >= ge:

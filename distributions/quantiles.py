@@ -103,7 +103,7 @@ def gamma_from_quantiles(pair: QuantilePair) -> tuple[float, float]:
 
     lo, hi = 0.0, 0.0
     while not excess(lo) > 0.0:  # small shapes spread the quantiles apart
-        lo -= 1.0
+        lo -= 0.25
         if lo < -40.0 or not math.isfinite(excess(lo)):
             raise DistributionError(pair.keys[1], "the quantiles are too far apart for a gamma")
     while not excess(hi) < 0.0:  # large shapes pull them together
@@ -126,8 +126,9 @@ def _beta_start(pair: QuantilePair) -> tuple[float, float]:
     za, zb = _z(pair)
     la, lb = _logit(pair.values[0]), _logit(pair.values[1])
     s = (lb - la) / (zb - za)
-    m = 1.0 / (1.0 + math.exp(-(la - s * za)))
-    k = 1.0 / (m * (1.0 - m) * s * s) - 1.0
+    m = min(max(float(special.expit(la - s * za)), 1e-12), 1.0 - 1e-12)
+    spread = m * (1.0 - m) * s * s
+    k = 1.0 / spread - 1.0 if spread > 0.0 else 1e8
     k = min(max(k, 0.5), 1e8)
     return max(m * k, 1e-3), max((1.0 - m) * k, 1e-3)
 
@@ -179,7 +180,7 @@ def beta_from_quantiles(pair: QuantilePair) -> tuple[float, float]:
         for method in ("hybr", "lm"):
             with np.errstate(all="ignore"):
                 sol = optimize.root(residual, np.log(start), method=method, tol=1e-14)
-            alpha, beta = (float(v) for v in np.exp(sol.x))
+                alpha, beta = (float(v) for v in np.exp(sol.x))
             if not (math.isfinite(alpha) and math.isfinite(beta)):
                 continue
             try:

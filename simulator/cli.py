@@ -14,12 +14,13 @@ from pathlib import Path
 
 import click
 
-from . import report, schema
+from . import outputs, report, schema
 from .analysis import Target, parse_metric_at
 from .config import Config, attributed, load_config
+from .convergence import Step, run_to_precision
 from .engine import draw_seed, run
 from .errors import ConfigError
-from .io import atomic_write, check_writable
+from .io import atomic_write
 from .overrides import Override, parse_set
 from .progress import ProgressBar
 from .results import Result
@@ -75,11 +76,7 @@ def _level(text: str | None) -> float | None:
 def _output_format(output: str | None, fmt: str | None) -> str:
     if output is None:
         return fmt or "table"
-    suffix = Path(output).suffix.lower()
-    if suffix not in report.EXTENSIONS:
-        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
-                              f"{', '.join(report.EXTENSIONS)})", "--output")
-    kind = report.EXTENSIONS[suffix]
+    kind = outputs.output_kind(output)
     if fmt is not None and fmt != kind:
         raise ConfigError("", f"{fmt!r} conflicts with --output {output!r} ({kind})", "--format")
     return kind
@@ -112,22 +109,47 @@ def _check_horizons(configs: list[Config]) -> None:
                                                    f"scenario", cfg.source)
 
 
+def _precision(text: str | None) -> float | None:
+    """``--precision 1%`` (or ``0.01``) -> 0.01."""
+    if text is None:
+        return None
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise ConfigError("", f"must be a relative precision such as 1% (got {text!r})",
+                          "--precision")
+    return value
+
+
 def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet: bool,
-             overrides: list[Override]) -> dict[str, Result]:
-    """Run every scenario with common random numbers: one seed and path count for all."""
+             overrides: list[Override], precision: float | None, max_paths: int
+             ) -> tuple[dict[str, Result], list[Step] | None]:
+    """Run every scenario with common random numbers: one seed and path count for all.
+
+    With ``precision`` the first scenario runs until it converges, and the others use the
+    paths it needed."""
     first = configs[0].simulation
     seed = first.seed if first.seed is not None else draw_seed()
+    paths = first.paths
     results: dict[str, Result] = {}
+    history = None
     for name, cfg in zip(names, configs, strict=True):
         bar = ProgressBar(f"{name}:", enabled=not quiet)
         try:
-            results[name] = run(cfg, paths=first.paths, seed=seed, workers=workers,
-                                progress=bar)
+            if precision is not None and history is None:
+                result, history = run_to_precision(cfg, precision, max_paths, seed, workers,
+                                                   bar)
+                paths = result.paths
+            else:
+                result = run(cfg, paths=paths, seed=seed, workers=workers, progress=bar)
         except ConfigError as err:
             raise attributed(err, cfg.source, overrides) from None
         finally:
             bar.close()
-    return results
+        results[name] = result
+    return results, history
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,12 +172,21 @@ def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet:
               help="Probability of a target, e.g. 'arr@24>=1000000'. Repeatable.")
 @click.option("--sensitivity", metavar="METRIC@MONTH",
               help="Tornado table of every uncertain input, e.g. cac_payback_months@12.")
+@click.option("--precision", metavar="PCT", help="Double the paths until P10/P50/P90 of the "
+                                                  "headline metrics are this precise, e.g. 1%.")
+@click.option("--max-paths", metavar="N", help="Cap for --precision (default 1,000,000).")
+@click.option("--plot", metavar="FILE.png", help="Fan charts, histograms, tornado (matplotlib).")
+@click.option("--report", "report_file", metavar="FILE.html",
+              help="Self-contained HTML risk-review report.")
+@click.option("--paths-out", metavar="FILE", help="Every path's trajectories (.parquet, .csv).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
              sets: tuple[str, ...], output: str | None, fmt: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
-             sensitivity: str | None, quiet: bool) -> None:
+             sensitivity: str | None, precision: str | None, max_paths: str | None,
+             plot: str | None, report_file: str | None, paths_out: str | None,
+             quiet: bool) -> None:
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
     Several CONFIGs are run as scenarios side by side with common random numbers.
@@ -170,11 +201,26 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     horizon = min(cfg.simulation.months for cfg in loaded)
     asked = tuple(Target.parse(t, metrics, horizon) for t in targets)
     tornado = parse_metric_at(sensitivity, metrics, horizon) if sensitivity else None
-    if output is not None:
-        check_writable(output)
-    results = _run_all(loaded, _scenario_names(configs), n_workers, quiet, overrides)
+    target = _precision(precision)
+    cap = _int_flag(max_paths, "--max-paths", 1) or 1_000_000
+    outputs.check_target(output, "--output", tuple(outputs.EXTENSIONS))
+    outputs.check_target(plot, "--plot", (".png",))
+    outputs.check_target(report_file, "--report", (".html", ".htm"))
+    outputs.check_target(paths_out, "--paths-out", outputs.PATHS_EXTENSIONS)
+    results, history = _run_all(loaded, _scenario_names(configs), n_workers, quiet,
+                                overrides, target, cap)
     review = Review(results, asked, level, tornado)
-    rendered = report.render(review, kind)
+    rendered = outputs.render(review, kind, history, target)
+    if plot is not None:
+        atomic_write(plot, outputs.chart_png(review, history, target))
+    if report_file is not None:
+        atomic_write(report_file, outputs.report_html(review, history, target))
+    if paths_out is not None:
+        outputs.write_paths(results, paths_out)
+    if history:
+        last = history[-1]
+        print(f"precision: {last.paths:,} paths, worst relative half-width {last.worst:.2%} "
+              f"({last.where}; target {target:.2%})", file=sys.stderr)
     if output is None:
         click.echo(rendered, nl=False)
     else:

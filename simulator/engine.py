@@ -101,6 +101,26 @@ def draw_seed() -> int:
 Progress = Callable[[int, int], None]
 
 
+def _shape(config: Config) -> ModelShape:
+    return ModelShape(config.stages, config.simulation.months,
+                      float(config.inputs["revenue.arpa"].dist.mean()),
+                      "start.mrr" in config.inputs)
+
+
+def plan_line(config: Config) -> dict[str, np.ndarray]:
+    """The deterministic plan: expected flows with every input at its mean; each metric as
+    an array of shape (months,)."""
+    means: dict[str, float | np.ndarray] = {name: float(inp.dist.mean())
+                                            for name, inp in config.inputs.items()}
+    out = run_block(_shape(config), "expected", config.cac_window, Parameters(means, 1), 0, 0)
+    line = {name: values[0] for name, values in out.items()}
+    line["new_customers"] = line[config.stages[-1]]
+    line["arr"] = 12.0 * line["mrr"]
+    line["revenue"] = line["mrr"]
+    line["cumulative_revenue"] = np.cumsum(line["mrr"])
+    return line
+
+
 def run(config: Config, paths: int | None = None, seed: int | None = None,
         workers: int | str | None = None, progress: Progress | None = None) -> Result:
     """Simulate ``config``; ``paths`` and ``seed`` default to the config's values.
@@ -126,8 +146,7 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     if seed is None:
         seed = sim.seed if sim.seed is not None else draw_seed()
     params = draw_parameters(config, n, seed)
-    shape = ModelShape(config.stages, sim.months, float(config.inputs["revenue.arpa"].dist.mean()),
-                       "start.mrr" in config.inputs)
+    shape = _shape(config)
     jobs = [(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index)
             for index, start, stop in _blocks(n, BLOCK_PATHS)]
     n_workers = min(resolve_workers(workers), len(jobs))

@@ -23,6 +23,16 @@ def check_writable(path: str | Path, flag: str = "--output") -> Path:
     return target
 
 
+def _mode(target: Path) -> int:
+    """The existing file's permissions, else the usual ones for a new file (umask applied)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file in the same directory is
     written, flushed and renamed over ``path``; on any failure it is removed."""
@@ -31,6 +41,7 @@ def atomic_write(path: str | Path, data: str | bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                dir=target.parent if str(target.parent) else ".")
     try:
+        os.chmod(tmp, _mode(target))
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()

@@ -1,0 +1,132 @@
+"""Writing a review to files: tables by extension, every path's trajectories, charts, and
+the HTML report. Every file goes through :func:`simulator.io.atomic_write`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import report
+from .convergence import Step
+from .engine import plan_line
+from .errors import ConfigError
+from .io import atomic_write, check_writable
+from .results import Result
+from .review import Review
+
+#: --output extensions: the text formats of :mod:`simulator.report` plus parquet and html.
+EXTENSIONS = {**report.EXTENSIONS, ".parquet": "parquet", ".html": "html", ".htm": "html"}
+PATHS_EXTENSIONS = (".parquet", ".csv")
+
+
+def output_kind(path: str, flag: str = "--output") -> str:
+    """The format an output path asks for, from its extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXTENSIONS:
+        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
+                              f"{', '.join(EXTENSIONS)})", flag)
+    return EXTENSIONS[suffix]
+
+
+def check_target(path: str | None, flag: str, allowed: tuple[str, ...]) -> None:
+    """Fail before the run when an output cannot be written or has the wrong extension."""
+    if path is None:
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
+                              f"{', '.join(allowed)})", flag)
+    if suffix == ".parquet":
+        _need_pyarrow(flag)
+    if suffix == ".png":
+        _need_matplotlib(flag)
+    check_writable(path, flag)
+
+
+def _need_pyarrow(flag: str) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ConfigError("", "parquet needs pyarrow: pip install 'funnel-montecarlo[parquet]'",
+                          flag) from None
+
+
+def _need_matplotlib(flag: str) -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConfigError("", "charts need matplotlib: pip install 'funnel-montecarlo[plot]'",
+                          flag) from None
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def plans(review: Review) -> dict[str, dict[str, np.ndarray]]:
+    """The expected-flows plan line of each scenario."""
+    return {name: plan_line(result.config) for name, result in review.results.items()}
+
+
+def chart_png(review: Review, history: list[Step] | None = None,
+              precision: float | None = None) -> bytes:
+    from .charts import render_png
+
+    return render_png(review, plans(review), history, precision)
+
+
+def render(review: Review, kind: str, history: list[Step] | None = None,
+           precision: float | None = None) -> str | bytes:
+    """The review in ``kind``: a text format, ``parquet`` (the tidy frame) or ``html``."""
+    if kind == "parquet":
+        return _parquet(review.tidy())
+    if kind == "html":
+        return report_html(review, history, precision)
+    return report.render(review, kind)
+
+
+def report_html(review: Review, history: list[Step] | None = None,
+                precision: float | None = None) -> str:
+    """The HTML risk-review report, with charts when matplotlib is installed."""
+    from .html_report import render_html
+
+    try:
+        png: bytes | None = chart_png(review, history, precision)
+    except ConfigError:
+        png = None
+    notes = {}
+    if history:
+        last = history[-1]
+        notes["Convergence"] = (f"{last.paths:,} paths; worst relative half-width "
+                                f"{last.worst:.2%} ({last.where})")
+    return render_html(review, png, notes)
+
+
+def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
+    """Every path's trajectory of every metric: columns scenario, path, month, metrics..."""
+    frames = []
+    for name, result in results.items():
+        n, months = result.paths, result.months
+        data: dict[str, object] = {
+            "scenario": np.repeat(name, n * months),
+            "path": np.repeat(np.arange(n), months),
+            "month": np.tile(np.arange(1, months + 1), n),
+        }
+        data.update({metric: result[metric].ravel() for metric in result.metrics})
+        frames.append(pd.DataFrame(data))
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_paths(results: Mapping[str, Result], path: str) -> None:
+    """``--paths-out``: trajectories as parquet or csv."""
+    frame = trajectories(results)
+    if path.lower().endswith(".parquet"):
+        atomic_write(path, _parquet(frame))
+    else:
+        atomic_write(path, frame.to_csv(index=False, lineterminator="\n"))
