@@ -63,7 +63,7 @@ def fan_chart(ax: Any, review: Review, metric: str, title: str, unit: str,
     for i, (name, result) in enumerate(review.results.items()):
         colour = PALETTE[i % len(PALETTE)]
         months = np.arange(1, result.months + 1)
-        p5, p25, p50, p75, p95 = _bands(result[metric], (5, 25, 50, 75, 95), cap)
+        p5, p25, p50, p75, p95 = _bands(result.trajectories(metric), (5, 25, 50, 75, 95), cap)
         if single:
             ax.fill_between(months, p5, p95, color=colour, alpha=0.18, lw=0, label="P5-P95")
         ax.fill_between(months, p25, p75, color=colour, alpha=0.35, lw=0,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,6 +27,7 @@ from .overrides import Override, parse_set
 from .progress import ProgressBar
 from .results import Result
 from .review import Review
+from .storage import parse_size, plan
 
 
 def _int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -95,6 +98,13 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
     return out
 
 
+def _check_full(config: Config, budget: int | None, paths: int) -> None:
+    if plan(config, paths, (), budget).reduced:
+        raise ConfigError("", f"writing every trajectory of {paths:,} paths x "
+                              f"{config.simulation.months} months needs more than the memory "
+                              f"budget (raise --memory or lower --paths)", "--paths-out")
+
+
 def _scenario_names(paths: tuple[str, ...]) -> list[str]:
     stems = [Path(p).stem for p in paths]
     return stems if len(set(stems)) == len(stems) else list(paths)
@@ -123,7 +133,32 @@ def _precision(text: str | None) -> float | None:
     return value
 
 
-def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet: bool,
+@dataclass(frozen=True)
+class Execution:
+    """How the runs execute: processes or a Dask cluster, and the memory budget."""
+
+    workers: int | str = 1
+    client: Any = None
+    memory: int | None = None
+    keep_months: tuple[int, ...] = ()
+
+
+def _client(address: str | None) -> Any:
+    if address is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("", "needs dask: pip install 'funnel-montecarlo[dask]'",
+                          "--scheduler") from None
+    try:
+        return Client(address, timeout=10)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ConfigError("", f"cannot reach the scheduler at {address!r} ({err})",
+                          "--scheduler") from None
+
+
+def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: bool,
              overrides: list[Override], precision: float | None, max_paths: int
              ) -> tuple[dict[str, Result], list[Step] | None]:
     """Run every scenario with common random numbers: one seed and path count for all.
@@ -139,11 +174,12 @@ def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet:
         bar = ProgressBar(f"{name}:", enabled=not quiet)
         try:
             if precision is not None and history is None:
-                result, history = run_to_precision(cfg, precision, max_paths, seed, workers,
-                                                   bar)
+                result, history = run_to_precision(cfg, precision, max_paths, seed, how, bar)
                 paths = result.paths
             else:
-                result = run(cfg, paths=paths, seed=seed, workers=workers, progress=bar)
+                result = run(cfg, paths=paths, seed=seed, workers=how.workers, progress=bar,
+                             memory=how.memory, keep_months=how.keep_months,
+                             client=how.client)
         except ConfigError as err:
             raise attributed(err, cfg.source, overrides) from None
         finally:
@@ -179,6 +215,9 @@ def _run_all(configs: list[Config], names: list[str], workers: int | str, quiet:
 @click.option("--report", "report_file", metavar="FILE.html",
               help="Self-contained HTML risk-review report.")
 @click.option("--paths-out", metavar="FILE", help="Every path's trajectories (.parquet, .csv).")
+@click.option("--memory", metavar="SIZE", help="Memory for trajectories (default 1GiB); a "
+                                               "bigger run keeps only what is reported.")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
@@ -186,7 +225,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
-             quiet: bool) -> None:
+             memory: str | None, scheduler: str | None, quiet: bool) -> None:
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
     Several CONFIGs are run as scenarios side by side with common random numbers.
@@ -207,7 +246,12 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     outputs.check_target(plot, "--plot", (".png",))
     outputs.check_target(report_file, "--report", (".html", ".htm"))
     outputs.check_target(paths_out, "--paths-out", outputs.PATHS_EXTENSIONS)
-    results, history = _run_all(loaded, _scenario_names(configs), n_workers, quiet,
+    budget = parse_size(memory) if memory is not None else None
+    keep = tuple(t.month for t in asked) + ((tornado[1],) if tornado else ())
+    if paths_out is not None:
+        _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths)
+    how = Execution(n_workers, _client(scheduler), budget, keep)
+    results, history = _run_all(loaded, _scenario_names(configs), how, quiet,
                                 overrides, target, cap)
     review = Review(results, asked, level, tornado)
     rendered = outputs.render(review, kind, history, target)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -54,13 +55,18 @@ def worst_relative_error(result: Result) -> tuple[float, str]:
 
 
 def run_to_precision(config: Config, precision: float, max_paths: int, seed: int,
-                     workers: int | str | None = None, progress: Progress | None = None
+                     how: Any = None, progress: Progress | None = None
                      ) -> tuple[Result, list[Step]]:
-    """Double the paths from the config's count until ``precision`` or ``max_paths``."""
+    """Double the paths from the config's count until ``precision`` or ``max_paths``.
+
+    ``how`` carries ``workers``, ``client``, ``memory`` and ``keep_months`` for
+    :func:`simulator.run` (any object with those attributes; None: defaults)."""
+    options = {key: getattr(how, key) for key in ("workers", "client", "memory", "keep_months")
+               } if how is not None else {}
     paths = min(config.simulation.paths, max_paths)
     history: list[Step] = []
     while True:
-        result = run(config, paths=paths, seed=seed, workers=workers, progress=progress)
+        result = run(config, paths=paths, seed=seed, progress=progress, **options)
         worst, where = worst_relative_error(result)
         history.append(Step(paths, worst, where))
         if worst <= precision or paths >= max_paths:

@@ -12,16 +12,16 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+from typing import Any
 
 import numpy as np
 
 from .config import Config
-from .errors import ConfigError
 from .metrics import unit_economics
-from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, simulate
+from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, flow_names, simulate
 from .params import Parameters, draw_parameters
 from .results import Result
+from .storage import Storage, plan
 
 BLOCK_PATHS = 8192
 
@@ -32,14 +32,20 @@ def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
-              seed: int, block: int) -> dict[str, np.ndarray]:
-    """Simulate one block of paths and derive its metrics."""
+              seed: int, block: int, out: dict[str, np.ndarray] | None = None
+              ) -> dict[str, np.ndarray]:
+    """Simulate one block of paths and derive its metrics (into ``out`` when given)."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
-    out = simulate(shape, params, flows)
+    out = simulate(shape, params, flows, out)
     new_customers = out[shape.stages[-1]]
-    out.update(unit_economics(out["sm_spend"], new_customers, params.whole("revenue.arpa"),
-                              params.whole("revenue.gross_margin"),
-                              params.whole("retention.churn"), cac_window))
+    economics = unit_economics(out["sm_spend"], new_customers, params.whole("revenue.arpa"),
+                               params.whole("revenue.gross_margin"),
+                               params.whole("retention.churn"), cac_window)
+    for name, values in economics.items():
+        if name in out:
+            out[name][...] = values
+        else:
+            out[name] = values
     return out
 
 
@@ -55,40 +61,6 @@ def resolve_workers(workers: int | str | None) -> int:
     if workers == "auto":
         return os.cpu_count() or 1
     return max(1, int(workers))
-
-
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (MemAvailable on Linux)."""
-    try:
-        with open("/proc/meminfo") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def estimate_bytes(config: Config, paths: int) -> int:
-    """Peak bytes a run keeps: every metric's (paths, months) float64 trajectories, the
-    per-path inputs, and a block's working arrays counted twice while they are joined."""
-    months = config.simulation.months
-    metrics = len(config.stages) + 14
-    trajectories = paths * months * 8 * metrics
-    inputs = paths * 8 * len(config.inputs) * 3
-    return int(trajectories * 1.2 + inputs)
-
-
-def check_memory(config: Config, paths: int, budget: int | None = None) -> None:
-    """Refuse, before allocating anything, a run that cannot fit in memory."""
-    need = estimate_bytes(config, paths)
-    have = budget if budget is not None else available_memory()
-    if need > have:
-        raise ConfigError(
-            "simulation.paths",
-            f"{paths:,} paths x {config.simulation.months} months need about "
-            f"{need / 2**30:.1f} GiB, more than the {have / 2**30:.1f} GiB available "
-            f"(lower --paths or --months, or split the run with different seeds)")
 
 
 def draw_seed() -> int:
@@ -122,7 +94,9 @@ def plan_line(config: Config) -> dict[str, np.ndarray]:
 
 
 def run(config: Config, paths: int | None = None, seed: int | None = None,
-        workers: int | str | None = None, progress: Progress | None = None) -> Result:
+        workers: int | str | None = None, progress: Progress | None = None,
+        memory: int | None = None, keep_months: tuple[int, ...] = (),
+        client: Any = None) -> Result:
     """Simulate ``config``; ``paths`` and ``seed`` default to the config's values.
 
     Parameters
@@ -137,31 +111,59 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         The numbers do not depend on it.
     progress
         Called as ``progress(paths_done, paths_total)`` after each block.
+    memory
+        Bytes of trajectories the result may keep (default 1 GiB); a bigger run keeps the
+        report months and ``keep_months`` exactly, and a sample of paths for the bands
+        (see :mod:`simulator.storage`).
+    client
+        A ``dask.distributed.Client``: the blocks run on its cluster (same numbers).
     """
     sim = config.simulation
     n = sim.paths if paths is None else int(paths)
     if n < 1:
         raise ValueError(f"paths must be >= 1 (got {n})")
-    check_memory(config, n)
+    storage_plan = plan(config, n, keep_months, memory)
     if seed is None:
         seed = sim.seed if sim.seed is not None else draw_seed()
     params = draw_parameters(config, n, seed)
     shape = _shape(config)
     jobs = [(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index)
             for index, start, stop in _blocks(n, BLOCK_PATHS)]
-    n_workers = min(resolve_workers(workers), len(jobs))
-    parts = []
+    storage = Storage(storage_plan, stored_names(config.stages), n, sim.months)
     done = 0
-    with ProcessPoolExecutor(max_workers=n_workers) if n_workers > 1 else nullcontext() as pool:
-        outputs = pool.map(_run_block_args, jobs) if pool else map(_run_block_args, jobs)
-        for job, part in zip(jobs, outputs, strict=True):
-            parts.append(part)
-            done += job[3].n
-            if progress is not None:
-                progress(done, n)
-    if len(parts) == 1:
-        trajectories = parts[0]
-    else:
-        trajectories = {name: np.concatenate([part[name] for part in parts])
-                        for name in parts[0]}
-    return Result(config, trajectories, params, seed)
+    for (_, _, _, block, _, index), part in zip(jobs, _execute(jobs, workers, client, storage),
+                                                 strict=True):
+        start = index * BLOCK_PATHS
+        storage.add(start, start + block.n, part)
+        done += block.n
+        if progress is not None:
+            progress(done, n)
+    return Result(config, storage, params, seed)
+
+
+def stored_names(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """The arrays each block produces and a run stores."""
+    return (*flow_names(stages), "cac", "cac_payback_months", "ltv", "ltv_to_cac")
+
+
+Job = tuple[ModelShape, str, int, Parameters, int, int]
+
+
+def _execute(jobs: list[Job], workers: int | str | None, client: Any, storage: Storage
+             ) -> Iterator[dict[str, np.ndarray]]:
+    """Block results in block order: in this process (written straight into the storage
+    when it keeps everything), in worker processes, or on Dask."""
+    if client is not None:
+        futures = client.map(_run_block_args, jobs, pure=False)
+        for future in futures:
+            yield future.result()
+            future.release()
+        return
+    n_workers = min(resolve_workers(workers), len(jobs))
+    if n_workers <= 1:
+        for job in jobs:
+            start = job[5] * BLOCK_PATHS
+            yield run_block(*job, out=storage.views(start, start + job[3].n))
+        return
+    with ProcessPoolExecutor(max_workers=n_workers) as pool:
+        yield from pool.map(_run_block_args, jobs)

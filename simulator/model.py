@@ -21,8 +21,9 @@ class Flows:
 
     integer_counts = False
 
-    def arrivals(self, mean: np.ndarray) -> np.ndarray:
-        """Visitors in a month with the given mean."""
+    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
+        """Visitors in a month with the given mean, and how many of them pass the first
+        stage with probability ``rate``."""
         raise NotImplementedError
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
@@ -33,15 +34,22 @@ class Flows:
 class ExpectedFlows(Flows):
     """Every draw replaced by its expectation (real-valued counts)."""
 
-    def arrivals(self, mean: np.ndarray) -> np.ndarray:
-        return mean
+    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
+        return mean, mean * rate
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
         return count * rate
 
 
 class BinomialFlows(Flows):
-    """Poisson arrivals and binomial thinning, each step from its own named stream."""
+    """Poisson arrivals and binomial thinning, each step from its own named stream.
+
+    Arrivals use Poisson splitting, an exact identity: if visitors ~ Poisson(m) and each
+    passes the first stage with probability r, the passing count ~ Poisson(m r) and the rest
+    ~ Poisson(m (1 - r)) are independent. Drawing the two Poissons gives exactly the joint
+    law of (visitors, first stage) of SPEC section 4 and is cheaper than a binomial on
+    thousands of visitors. Counts stay int64 during the month loop.
+    """
 
     integer_counts = True
 
@@ -55,12 +63,12 @@ class BinomialFlows(Flows):
             self._streams[key] = stream(self._seed, "flow", key, self._block)
         return self._streams[key]
 
-    def arrivals(self, mean: np.ndarray) -> np.ndarray:
-        return self._rng("visitors").poisson(mean).astype(np.float64)
+    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
+        passed = self._rng("first stage").poisson(mean * rate)
+        return passed + self._rng("visitors").poisson(mean * (1.0 - rate)), passed
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        n = count.astype(np.int64)
-        return self._rng(key).binomial(n, rate).astype(np.float64)
+        return self._rng(key).binomial(count, rate)
 
 
 @dataclass(frozen=True)
@@ -86,18 +94,25 @@ def _column(value: Value, n: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
 
 
-def simulate(shape: ModelShape, p: Parameters, flows: Flows) -> dict[str, np.ndarray]:
+def flow_names(stages: tuple[str, ...]) -> tuple[str, ...]:
+    """The arrays :func:`simulate` fills."""
+    return ("visitors", *stages, "churned", "customers", "mrr", "sm_spend", "cash")
+
+
+def simulate(shape: ModelShape, p: Parameters, flows: Flows,
+             out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Run the month loop for one block of paths.
 
-    Returns arrays of shape (n, months) for visitors, each stage, churned, customers, mrr,
-    sm_spend and cash (new customers are the last stage's count).
+    Fills (and returns) arrays of shape (n, months) for visitors, each stage, churned,
+    customers, mrr, sm_spend and cash (new customers are the last stage's count); ``out``
+    may hold preallocated arrays (or views) to write into.
     """
     n, months = p.n, shape.months
-    out = {name: np.empty((n, months)) for name in
-           ("visitors", *shape.stages, "churned", "customers", "mrr", "sm_spend", "cash")}
-    customers = _column(p.whole("start.customers"), n)
+    if out is None:
+        out = {name: np.empty((n, months)) for name in flow_names(shape.stages)}
+    customers: np.ndarray = _column(p.whole("start.customers"), n)
     if flows.integer_counts:
-        customers = np.rint(customers)
+        customers = np.rint(customers).astype(np.int64)
     if shape.mrr_given:
         mrr = _column(p.whole("start.mrr"), n)
     else:
@@ -108,11 +123,13 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows) -> dict[str, np.nda
         for g in ("acquisition.visitor_growth", "costs.marketing_growth", "costs.sales_growth",
                   "costs.other_opex_growth"):
             factors[g] = _factor(p, g, t, factors.get(g, 1.0))
-        visitors = flows.arrivals(_column(p.at("acquisition.visitors", t)
-                                          * factors["acquisition.visitor_growth"], n))
+        first, *rest = shape.stages
+        visitors, count = flows.arrivals(
+            _column(p.at("acquisition.visitors", t) * factors["acquisition.visitor_growth"], n),
+            p.at(f"funnel.{first}.rate", t))
         out["visitors"][:, t - 1] = visitors
-        count = visitors
-        for stage in shape.stages:
+        out[first][:, t - 1] = count
+        for stage in rest:
             count = flows.thin(stage, count, p.at(f"funnel.{stage}.rate", t))
             out[stage][:, t - 1] = count
         churned = flows.thin("churn", customers, p.at("retention.churn", t))

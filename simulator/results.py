@@ -18,6 +18,7 @@ from . import schema
 if TYPE_CHECKING:
     from .config import Config
     from .params import Parameters
+    from .storage import Storage
 
 #: The headline probabilities: label -> (metric, comparison, threshold).
 HEADLINES: tuple[tuple[str, str, str, float], ...] = (
@@ -60,41 +61,70 @@ def compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
     return np.asarray(ops[op](values, threshold))
 
 
+def _derive(name: str, source: dict[str, np.ndarray], stages: tuple[str, ...],
+            cache: dict[str, np.ndarray]) -> np.ndarray:
+    """A metric from stored arrays: stored ones as they are, the others derived."""
+    if name in source:
+        return source[name]
+    if name not in cache:
+        if name == "new_customers":
+            value = source[stages[-1]]
+        elif name == "arr":
+            value = 12.0 * source["mrr"]
+        elif name == "revenue":
+            value = source["mrr"]
+        elif name == "cumulative_revenue":
+            value = np.cumsum(source["mrr"], axis=1)
+        else:
+            raise KeyError(f"unknown metric {name!r}")
+        cache[name] = value
+    return cache[name]
+
+
 class Result:
     """Trajectories of a run. ``result["customers"]`` has shape (paths, months); column m-1
-    holds month m."""
+    holds month m.
 
-    def __init__(self, config: Config, trajectories: dict[str, np.ndarray],
-                 params: Parameters, seed: int) -> None:
+    A run too big for its memory budget keeps reduced storage (see :mod:`simulator.storage`):
+    then :meth:`at` answers for the kept months, ``result[name]`` is refused, and
+    :meth:`trajectories` gives the sampled paths' full trajectories.
+    """
+
+    def __init__(self, config: Config, storage: Storage, params: Parameters,
+                 seed: int) -> None:
         self.config = config
         self.seed = seed
         self.params = params
-        self._data = trajectories
+        self.paths = storage.paths
+        self.months = config.simulation.months
+        self.kept = storage.plan.kept
+        self._data = storage.data
+        self._sample = storage.sample
+        self._running_min = storage.running_min
         self._derived: dict[str, np.ndarray] = {}
-        first = next(iter(trajectories.values()))
-        self.paths, self.months = first.shape
+        self._sample_derived: dict[str, np.ndarray] = {}
+
+    @property
+    def reduced(self) -> bool:
+        """True when only the kept months (and a sample of paths) are stored."""
+        return self.kept is not None
 
     @property
     def metrics(self) -> tuple[str, ...]:
         """Every metric name, in table order (stages after visitors)."""
         return schema.metric_names(self.config.stages)
 
+    def _check(self, name: str) -> None:
+        if name not in self.metrics:
+            raise KeyError(f"unknown metric {name!r} (metrics: {', '.join(self.metrics)})")
+
     def __getitem__(self, name: str) -> np.ndarray:
-        if name in self._data:
-            return self._data[name]
-        if name not in self._derived:
-            if name == "new_customers":
-                value = self._data[self.config.stages[-1]]
-            elif name == "arr":
-                value = 12.0 * self._data["mrr"]
-            elif name == "revenue":
-                value = self._data["mrr"]
-            elif name == "cumulative_revenue":
-                value = np.cumsum(self._data["mrr"], axis=1)
-            else:
-                raise KeyError(f"unknown metric {name!r} (metrics: {', '.join(self.metrics)})")
-            self._derived[name] = value
-        return self._derived[name]
+        self._check(name)
+        if self.reduced:
+            raise ValueError(f"this run kept only months {list(self.kept or ())} of every path "
+                             f"(reduced storage); use result.at(name, month), or "
+                             f"result.trajectories(name) for a sample of paths")
+        return _derive(name, self._data, self.config.stages, self._derived)
 
     def __contains__(self, name: object) -> bool:
         return name in self.metrics
@@ -103,7 +133,21 @@ class Result:
         """Every path's value of ``name`` in month ``month`` (1-based)."""
         if not 1 <= month <= self.months:
             raise ValueError(f"month must be in 1..{self.months} (got {month})")
-        return self[name][:, month - 1]
+        self._check(name)
+        if self.kept is None:
+            return self[name][:, month - 1]
+        if month not in self.kept:
+            raise ValueError(f"month {month} was not kept (reduced storage keeps months "
+                             f"{list(self.kept)})")
+        column = self.kept.index(month)
+        return _derive(name, self._data, self.config.stages, self._derived)[:, column]
+
+    def trajectories(self, name: str) -> np.ndarray:
+        """Full trajectories of ``name``: every path, or the sampled paths of a reduced run."""
+        if not self.reduced:
+            return self[name]
+        self._check(name)
+        return _derive(name, self._sample, self.config.stages, self._sample_derived)
 
     def percentile_table(self, month: int, qs: Sequence[float] | None = None) -> pd.DataFrame:
         """Rows: metrics; columns: the percentiles (p5, ...) and the mean, at ``month``."""
@@ -130,7 +174,11 @@ class Result:
         """P(metric op threshold) at ``month``; ``op = "ever<"`` asks whether the metric
         dropped below the threshold in some month <= ``month``."""
         if op == "ever<":
-            return float(np.mean(self[metric][:, :month].min(axis=1) < threshold))
+            if self.kept is not None:
+                lowest = self._running_min[metric][:, self.kept.index(month)]
+            else:
+                lowest = self[metric][:, :month].min(axis=1)
+            return float(np.mean(lowest < threshold))
         return float(np.mean(compare(self.at(metric, month), op, threshold)))
 
     def headline_probabilities(self) -> dict[int, dict[str, float]]:
@@ -160,7 +208,8 @@ class Result:
 
     def frame(self, metric: str) -> pd.DataFrame:
         """One metric as a DataFrame: rows paths, columns months 1..T."""
-        return pd.DataFrame(self[metric], columns=pd.RangeIndex(1, self.months + 1, name="month"))
+        return pd.DataFrame(self.trajectories(metric),
+                            columns=pd.RangeIndex(1, self.months + 1, name="month"))
 
     def _repr_html_(self) -> str:
         month = self.report_months[-1]

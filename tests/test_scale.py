@@ -1,0 +1,69 @@
+"""Scale: identical numbers on any number of workers and on Dask; reduced-memory runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.cli import main
+from simulator.engine import BLOCK_PATHS
+
+PATHS = 2 * BLOCK_PATHS + 1234  # three blocks, the last one partial
+
+
+def _csv(capsys, *argv):
+    try:
+        main([str(a) for a in argv])
+    except SystemExit as exc:
+        assert exc.code in (0, None), capsys.readouterr().err
+    return capsys.readouterr().out
+
+
+def test_csv_identical_on_one_and_two_workers(capsys, base_toml):
+    args = [base_toml, "--paths", PATHS, "--format", "csv", "--months", "12", "--at", "6,12"]
+    one = _csv(capsys, *args)
+    two = _csv(capsys, *args, "--workers", "2")
+    assert one == two
+
+
+def test_identical_on_a_dask_local_cluster(base_toml):
+    distributed = pytest.importorskip("distributed")
+    config = simulator.load_config(base_toml)
+    local = simulator.run(config, paths=PATHS, seed=3)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = simulator.run(config, paths=PATHS, seed=3, client=client)
+    for name in local.metrics:
+        np.testing.assert_array_equal(local[name], remote[name])
+
+
+def test_reduced_memory_keeps_exact_report_months(base_toml):
+    config = simulator.load_config(base_toml)
+    full = simulator.run(config, paths=PATHS, seed=4)
+    small = simulator.run(config, paths=PATHS, seed=4, memory=2**20, keep_months=(7,))
+    assert small.reduced and not full.reduced
+    for month in (7, 12, 24, 36):
+        for name in full.metrics:
+            np.testing.assert_array_equal(full.at(name, month), small.at(name, month))
+    for month in (12, 24, 36):
+        assert full.percentile_table(month).equals(small.percentile_table(month))
+    assert full.probabilities().equals(small.probabilities())
+    np.testing.assert_array_equal(small.trajectories("mrr"), full["mrr"][:10000])
+    with pytest.raises(ValueError, match="reduced storage"):
+        small["mrr"]
+    with pytest.raises(ValueError, match="not kept"):
+        small.at("mrr", 5)
+
+
+def test_reduced_run_through_the_cli(capsys, base_toml, tmp_path):
+    args = [base_toml, "--paths", PATHS, "--format", "csv", "--target", "arr@7>=1000000"]
+    assert _csv(capsys, *args) == _csv(capsys, *args, "--memory", "1MB")
+    with pytest.raises(SystemExit) as info:
+        main([str(base_toml), "--memory", "1MB", "--paths-out", str(tmp_path / "p.csv")])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.startswith("error: --paths-out: ")
+    with pytest.raises(SystemExit):
+        main([str(base_toml), "--memory", "lots"])
+    assert capsys.readouterr().err.startswith("error: --memory: ")
