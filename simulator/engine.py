@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from .metrics import unit_economics
 from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, flow_names, simulate
 from .params import Parameters, draw_parameters
 from .results import Result
-from .storage import Storage, plan
+from .storage import Plan, Storage, plan, reduce_block
 
 BLOCK_PATHS = 8192
 
@@ -49,9 +50,31 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     return out
 
 
-def _run_block_args(args: tuple[ModelShape, str, int, Parameters, int, int]
-                    ) -> dict[str, np.ndarray]:
-    return run_block(*args)
+@dataclass(frozen=True)
+class BlockJob:
+    """One block of paths: everything a worker needs to simulate it."""
+
+    shape: ModelShape
+    flows: str
+    cac_window: int
+    params: Parameters
+    seed: int
+    index: int
+    storage: Plan
+
+    @property
+    def start(self) -> int:
+        return self.index * BLOCK_PATHS
+
+    def run(self, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Simulate the block (into ``out`` when given) and keep what storage keeps."""
+        part = run_block(self.shape, self.flows, self.cac_window, self.params, self.seed,
+                         self.index, out)
+        return part if out is not None else reduce_block(self.storage, self.start, part)
+
+
+def _run_job(job: BlockJob) -> dict[str, np.ndarray]:
+    return job.run()
 
 
 def resolve_workers(workers: int | str | None) -> int:
@@ -127,15 +150,13 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         seed = sim.seed if sim.seed is not None else draw_seed()
     params = draw_parameters(config, n, seed)
     shape = _shape(config)
-    jobs = [(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index)
-            for index, start, stop in _blocks(n, BLOCK_PATHS)]
+    jobs = [BlockJob(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index,
+                     storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
     storage = Storage(storage_plan, stored_names(config.stages), n, sim.months)
     done = 0
-    for (_, _, _, block, _, index), part in zip(jobs, _execute(jobs, workers, client, storage),
-                                                 strict=True):
-        start = index * BLOCK_PATHS
-        storage.add(start, start + block.n, part)
-        done += block.n
+    for job, part in zip(jobs, _execute(jobs, workers, client, storage), strict=True):
+        storage.add(job.start, job.start + job.params.n, part)
+        done += job.params.n
         if progress is not None:
             progress(done, n)
     return Result(config, storage, params, seed)
@@ -146,15 +167,12 @@ def stored_names(stages: tuple[str, ...]) -> tuple[str, ...]:
     return (*flow_names(stages), "cac", "cac_payback_months", "ltv", "ltv_to_cac")
 
 
-Job = tuple[ModelShape, str, int, Parameters, int, int]
-
-
-def _execute(jobs: list[Job], workers: int | str | None, client: Any, storage: Storage
+def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, storage: Storage
              ) -> Iterator[dict[str, np.ndarray]]:
     """Block results in block order: in this process (written straight into the storage
     when it keeps everything), in worker processes, or on Dask."""
     if client is not None:
-        futures = client.map(_run_block_args, jobs, pure=False)
+        futures = client.map(_run_job, jobs, pure=False)
         for future in futures:
             yield future.result()
             future.release()
@@ -162,8 +180,7 @@ def _execute(jobs: list[Job], workers: int | str | None, client: Any, storage: S
     n_workers = min(resolve_workers(workers), len(jobs))
     if n_workers <= 1:
         for job in jobs:
-            start = job[5] * BLOCK_PATHS
-            yield run_block(*job, out=storage.views(start, start + job[3].n))
+            yield job.run(storage.views(job.start, job.start + job.params.n))
         return
     with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        yield from pool.map(_run_block_args, jobs)
+        yield from pool.map(_run_job, jobs)

@@ -125,7 +125,6 @@ class Storage:
         self.running_min: dict[str, np.ndarray] = {}
         self.sample: dict[str, np.ndarray] = {}
         if plan.kept is not None:
-            self.index = np.asarray(plan.kept) - 1
             self.data["cumulative_revenue"] = np.empty((paths, columns))
             self.running_min["cash"] = np.empty((paths, columns))
             size = min(paths, plan.sample)
@@ -139,21 +138,31 @@ class Storage:
         return {name: array[start:stop] for name, array in self.data.items()}
 
     def add(self, start: int, stop: int, part: dict[str, np.ndarray]) -> None:
-        """Store the block of paths ``start:stop`` (nothing to do for in-place blocks)."""
-        if self.plan.kept is None:
-            for name, array in self.data.items():
-                if not np.shares_memory(array[start:stop], part[name]):
-                    array[start:stop] = part[name]
-            return
+        """Store the block of paths ``start:stop``, as :func:`reduce_block` left it
+        (nothing to do for blocks written in place)."""
         for name, array in self.data.items():
-            if name == "cumulative_revenue":
-                array[start:stop] = np.cumsum(part["mrr"], axis=1)[:, self.index]
-            else:
-                array[start:stop] = part[name][:, self.index]
-        cash_min = np.minimum.accumulate(part["cash"], axis=1)
-        self.running_min["cash"][start:stop] = cash_min[:, self.index]
-        size = len(next(iter(self.sample.values())))
-        if start < size:
-            end = min(stop, size)
-            for name, array in self.sample.items():
-                array[start:end] = part[name][: end - start]
+            if not np.shares_memory(array[start:stop], part[name]):
+                array[start:stop] = part[name]
+        if self.plan.kept is None:
+            return
+        self.running_min["cash"][start:stop] = part["cash_min"]
+        for name, array in self.sample.items():
+            rows = part.get(f"sample:{name}")
+            if rows is not None:
+                array[start:start + len(rows)] = rows
+
+
+def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What storage keeps of a block starting at path ``start`` (run where the block ran, so
+    workers send back only that): kept months, cumulative revenue and running minimum of
+    cash at them, and the rows of sampled paths."""
+    if plan.kept is None:
+        return part
+    index = np.asarray(plan.kept) - 1
+    out = {name: np.ascontiguousarray(values[:, index]) for name, values in part.items()}
+    out["cumulative_revenue"] = np.cumsum(part["mrr"], axis=1)[:, index]
+    out["cash_min"] = np.minimum.accumulate(part["cash"], axis=1)[:, index]
+    if start < plan.sample:
+        rows = plan.sample - start
+        out.update({f"sample:{name}": values[:rows] for name, values in part.items()})
+    return out
