@@ -14,8 +14,6 @@ simulator.errors.ConfigError: <dict>: simulation.pahts: unknown key (did you mea
 from __future__ import annotations
 
 import copy
-import math
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,24 +22,22 @@ from types import MappingProxyType
 from typing import Any
 
 import distributions
-from distributions import Distribution, DistributionError
+from distributions import DistributionError
 
 from . import schema
 from .errors import ConfigError, did_you_mean
 from .overrides import Override, apply_overrides, attribute
-
-STAGE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-
-
-@dataclass(frozen=True)
-class Input:
-    """A validated model input: a distribution and how often it is drawn."""
-
-    name: str
-    kind: str
-    dist: Distribution
-    vary: str = "path"  # "path": once per path; "month": redrawn every month
-    persistence: float = 0.0  # lag-1 correlation of monthly draws (normal scores)
+from .validate import (
+    STAGE_NAME,
+    Input,
+    as_choice,
+    as_integer,
+    as_number,
+    check_keys,
+    get_table,
+    show,
+    validate_input,
+)
 
 
 @dataclass(frozen=True)
@@ -126,63 +122,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError("", f"invalid TOML: {err}", str(path)) from None
 
 
-def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError(f"{prefix}{key}", f"unknown key ({did_you_mean(key, allowed)})")
-
-
-def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
-    value = raw.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(key, f"must be a table (got {_show(value)})")
-    return value
-
-
-def _show(value: Any) -> str:
-    """A short rendering of a given value for messages."""
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array" if len(value) > 6 else repr(value)
-    return repr(value)
-
-
-def _integer(value: Any, key: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(key, f"must be an integer >= {low} (got {_show(value)})")
-    if value < low:
-        raise ConfigError(key, f"must be >= {low} (got {value})")
-    return value
-
-
-def _number(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(key, f"must be a number (got {_show(value)})")
-    if not math.isfinite(value):
-        raise ConfigError(key, f"must be a finite number (got {value})")
-    return float(value)
-
-
-def _choice(value: Any, key: str, allowed: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        hint = did_you_mean(value, allowed) if isinstance(value, str) else \
-            f"allowed: {', '.join(allowed)}"
-        raise ConfigError(key, f"unknown value {_show(value)} ({hint})")
-    return value
-
-
 def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
-    _check_keys(raw, schema.SECTIONS, "")
-    simulation = _simulation(_table(raw, "simulation"))
+    check_keys(raw, schema.SECTIONS, "")
+    simulation = _simulation(get_table(raw, "simulation"))
     stages, stage_specs = _funnel(raw.get("funnel"))
     written: dict[str, Any] = {}
     for section in ("start", "acquisition", "revenue", "retention", "costs"):
-        table = _table(raw, section)
+        table = get_table(raw, section)
         names = [d.name.split(".")[1] for d in schema.section_inputs(section)]
-        _check_keys(table, names, f"{section}.")
+        check_keys(table, names, f"{section}.")
         written.update({f"{section}.{key}": value for key, value in table.items()})
     for required in schema.REQUIRED_INPUTS:
         if required not in written:
@@ -190,35 +138,35 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
     inputs: dict[str, Input] = {}
     for d in schema.INPUTS:
         if d.name in written:
-            inputs[d.name] = _input(d.name, d.kind, written[d.name], base_dir)
+            inputs[d.name] = validate_input(d.name, d.kind, written[d.name], base_dir)
         elif d.default is not None:
             inputs[d.name] = Input(d.name, d.kind, distributions.parse(d.default))
     for stage, spec in zip(stages, stage_specs, strict=True):
         name = f"funnel.{stage}.rate"
-        inputs[name] = _input(name, "rate", spec, base_dir)
+        inputs[name] = validate_input(name, "rate", spec, base_dir)
     _check_start(inputs)
-    metrics = _table(raw, "metrics")
-    _check_keys(metrics, schema.METRICS_KEYS, "metrics.")
-    cac_window = _integer(metrics.get("cac_window", 3), "metrics.cac_window", 1)
+    metrics = get_table(raw, "metrics")
+    check_keys(metrics, schema.METRICS_KEYS, "metrics.")
+    cac_window = as_integer(metrics.get("cac_window", 3), "metrics.cac_window", 1)
     correlations = _correlations(raw.get("correlations", []), inputs)
     return Config(source, simulation, stages, MappingProxyType(inputs), cac_window,
                   MappingProxyType(correlations))
 
 
 def _simulation(table: dict[str, Any]) -> Simulation:
-    _check_keys(table, schema.SIMULATION_KEYS, "simulation.")
-    months = _integer(table.get("months", 36), "simulation.months", 1)
-    paths = _integer(table.get("paths", 10000), "simulation.paths", 1)
+    check_keys(table, schema.SIMULATION_KEYS, "simulation.")
+    months = as_integer(table.get("months", 36), "simulation.months", 1)
+    paths = as_integer(table.get("paths", 10000), "simulation.paths", 1)
     seed = table.get("seed")
     if seed is not None:
-        seed = _integer(seed, "simulation.seed", 0)
+        seed = as_integer(seed, "simulation.seed", 0)
     percentiles = _percentiles(table.get("percentiles", list(schema.DEFAULT_PERCENTILES)))
     if "report_months" in table:
         report = _report_months(table["report_months"], months)
     else:
         report = tuple(sorted({m for m in schema.DEFAULT_REPORT_MONTHS if m < months} | {months}))
-    sampling = _choice(table.get("sampling", "random"), "simulation.sampling", schema.SAMPLING)
-    flows = _choice(table.get("flows", "binomial"), "simulation.flows", schema.FLOWS)
+    sampling = as_choice(table.get("sampling", "random"), "simulation.sampling", schema.SAMPLING)
+    flows = as_choice(table.get("flows", "binomial"), "simulation.flows", schema.FLOWS)
     return Simulation(months, paths, seed, percentiles, report, sampling, flows)
 
 
@@ -226,10 +174,10 @@ def _percentiles(value: Any) -> tuple[float, ...]:
     key = "simulation.percentiles"
     if not isinstance(value, list) or not value:
         raise ConfigError(key, f"must be a non-empty array of numbers in (0, 100) "
-                               f"(got {_show(value)})")
+                               f"(got {show(value)})")
     out = set()
     for item in value:
-        number = _number(item, key)
+        number = as_number(item, key)
         if not 0.0 < number < 100.0:
             raise ConfigError(key, f"each percentile must be in (0, 100) (got {item})")
         out.add(number)
@@ -239,10 +187,10 @@ def _percentiles(value: Any) -> tuple[float, ...]:
 def _report_months(value: Any, months: int) -> tuple[int, ...]:
     key = "simulation.report_months"
     if not isinstance(value, list) or not value:
-        raise ConfigError(key, f"must be a non-empty array of months (got {_show(value)})")
+        raise ConfigError(key, f"must be a non-empty array of months (got {show(value)})")
     out = set()
     for item in value:
-        month = _integer(item, key, 1)
+        month = as_integer(item, key, 1)
         if month > months:
             raise ConfigError(key, f"month {month} is beyond the horizon "
                                    f"(simulation.months = {months})")
@@ -255,7 +203,7 @@ def _funnel(value: Any) -> tuple[tuple[str, ...], list[Any]]:
         raise ConfigError("funnel", "is required: at least one [[funnel]] stage with stage "
                                     "and rate")
     if not isinstance(value, list) or not value or not all(isinstance(v, dict) for v in value):
-        raise ConfigError("funnel", f"must be one or more [[funnel]] tables (got {_show(value)})")
+        raise ConfigError("funnel", f"must be one or more [[funnel]] tables (got {show(value)})")
     stages: list[str] = []
     specs: list[Any] = []
     reserved = set(schema.METRICS)
@@ -263,11 +211,11 @@ def _funnel(value: Any) -> tuple[tuple[str, ...], list[Any]]:
         name = entry.get("stage")
         label = f"funnel.{name}" if isinstance(name, str) and STAGE_NAME.match(name) \
             else f"funnel[{i + 1}]"
-        _check_keys(entry, schema.FUNNEL_KEYS, f"{label}.")
+        check_keys(entry, schema.FUNNEL_KEYS, f"{label}.")
         if name is None:
             raise ConfigError(f"{label}.stage", "is required (a name like \"sql\")")
         if not isinstance(name, str) or not STAGE_NAME.match(name):
-            raise ConfigError(f"{label}.stage", f"must match [a-z][a-z0-9_]* (got {_show(name)})")
+            raise ConfigError(f"{label}.stage", f"must match [a-z][a-z0-9_]* (got {show(name)})")
         if name in reserved:
             raise ConfigError(f"{label}.stage", f"{name!r} is a metric name; choose another "
                                                 f"stage name")
@@ -278,47 +226,6 @@ def _funnel(value: Any) -> tuple[tuple[str, ...], list[Any]]:
         stages.append(name)
         specs.append(entry["rate"])
     return tuple(stages), specs
-
-
-def _input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
-    low, high, exclusive, allowed = schema.KINDS[kind]
-    vary, persistence = "path", 0.0
-    if isinstance(spec, bool) or not isinstance(spec, int | float | dict):
-        raise ConfigError(name, f"must be a number or a distribution table such as "
-                                f"{{ dist = \"pert\", low = 1, mode = 2, high = 4 }} "
-                                f"(got {_show(spec)})")
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        vary = _choice(spec.pop("vary", "path"), f"{name}.vary", ("path", "month"))
-        if "persistence" in spec:
-            persistence = _number(spec.pop("persistence"), f"{name}.persistence")
-            if vary != "month":
-                raise ConfigError(f"{name}.persistence", "needs vary = \"month\"")
-            if not 0.0 <= persistence < 1.0:
-                raise ConfigError(f"{name}.persistence", f"must be in [0, 1) (got {persistence})")
-    elif not math.isfinite(spec):
-        raise ConfigError(name, f"must be a finite number (got {spec})")
-    try:
-        dist = distributions.parse(spec, base_dir=base_dir)
-    except DistributionError as err:
-        key = f"{name}.{err.param}" if err.param else name
-        raise ConfigError(key, err.reason) from None
-    lo, hi = dist.support()
-    if dist.is_constant:
-        bad = lo < low or lo > high or (exclusive and lo <= low)
-        if bad:
-            raise ConfigError(name, f"must be {allowed} (got {lo:g})")
-    elif kind == "rate":
-        if lo < low or hi > high:
-            raise ConfigError(name, f"is a rate in [0, 1] but {dist.describe()} can fall "
-                                    f"outside it (use beta or pert, or add low/high bounds)")
-    elif lo < low or (exclusive and lo <= low):
-        outside = float(dist.cdf(low))
-        if outside > schema.OUTSIDE_TOLERANCE:
-            raise ConfigError(name, f"must be {allowed} but {dist.describe()} falls outside "
-                                    f"with probability {outside:.3g} (use lognormal or gamma, "
-                                    f"or add a low bound)")
-    return Input(name, kind, dist, vary, persistence)
 
 
 def _check_start(inputs: Mapping[str, Input]) -> None:
@@ -332,18 +239,18 @@ def _check_start(inputs: Mapping[str, Input]) -> None:
 
 def _correlations(value: Any, inputs: Mapping[str, Input]) -> dict[tuple[str, str], float]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise ConfigError("correlations", f"must be [[correlations]] tables (got {_show(value)})")
+        raise ConfigError("correlations", f"must be [[correlations]] tables (got {show(value)})")
     out: dict[tuple[str, str], float] = {}
     names = sorted(inputs)
     for i, entry in enumerate(value):
         key = f"correlations[{i + 1}]"
-        _check_keys(entry, schema.CORRELATION_KEYS, f"{key}.")
+        check_keys(entry, schema.CORRELATION_KEYS, f"{key}.")
         between = entry.get("between")
         if not isinstance(between, list) or len(between) != 2 \
                 or not all(isinstance(b, str) for b in between):
             raise ConfigError(f"{key}.between", f"must be two input names such as "
                                                 f"[\"funnel.sql.rate\", \"retention.churn\"] "
-                                                f"(got {_show(between)})")
+                                                f"(got {show(between)})")
         for name in between:
             if name not in inputs:
                 raise ConfigError(f"{key}.between", f"unknown input {name!r} "
@@ -357,7 +264,7 @@ def _correlations(value: Any, inputs: Mapping[str, Input]) -> dict[tuple[str, st
                                                 f"(got {a!r} twice)")
         if "rho" not in entry:
             raise ConfigError(f"{key}.rho", "is required (a rank correlation in (-1, 1))")
-        rho = _number(entry["rho"], f"{key}.rho")
+        rho = as_number(entry["rho"], f"{key}.rho")
         if not -1.0 < rho < 1.0:
             raise ConfigError(f"{key}.rho", f"must be in (-1, 1) (got {rho:g})")
         pair = (min(a, b), max(a, b))
