@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from . import outputs, report, schema
+from . import outputs, report
 from .analysis import Target, parse_metric_at
 from .config import Config, attributed, load_config
 from .convergence import Step, run_to_precision
@@ -236,7 +236,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     kind = _output_format(output, fmt)
     loaded = [load_config(path, overrides) for path in configs]
     _check_horizons(loaded)
-    metrics = schema.metric_names(loaded[0].stages)
+    metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)
     asked = tuple(Target.parse(t, metrics, horizon) for t in targets)
     tornado = parse_metric_at(sensitivity, metrics, horizon) if sensitivity else None

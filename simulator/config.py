@@ -24,8 +24,9 @@ from typing import Any
 import distributions
 from distributions import DistributionError
 
-from . import schema
+from . import gtm, schema
 from .errors import ConfigError, did_you_mean
+from .gtm import ACQUISITION, Depth
 from .overrides import Override, apply_overrides, attribute
 from .validate import (
     STAGE_NAME,
@@ -64,6 +65,20 @@ class Config:
     inputs: Mapping[str, Input]
     cac_window: int
     correlations: Mapping[tuple[str, str], float]
+    depth: Depth
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        """Channels of ``[[channels]]`` (and the one ``[acquisition]`` describes, when there
+        are ``[[channels]]`` too): their metrics are reported."""
+        channels = self.depth.channels
+        return tuple(c.name for c in channels) if any(c.name != ACQUISITION
+                                                      for c in channels) else ()
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        """Every metric name of a run of this config, in table order."""
+        return schema.metric_names(self.stages, self.channel_names)
 
     def stage_rate(self, stage: str) -> str:
         """The dotted name of a stage's rate input."""
@@ -127,13 +142,18 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
     simulation = _simulation(get_table(raw, "simulation"))
     stages, stage_specs = _funnel(raw.get("funnel"))
     written: dict[str, Any] = {}
+    plain: dict[str, Any] = {}
     for section in ("start", "acquisition", "revenue", "retention", "costs"):
         table = get_table(raw, section)
         names = [d.name.split(".")[1] for d in schema.section_inputs(section)]
-        check_keys(table, names, f"{section}.")
-        written.update({f"{section}.{key}": value for key, value in table.items()})
+        check_keys(table, names + list(schema.PLAIN_KEYS.get(section, ())), f"{section}.")
+        for key, value in table.items():
+            target = plain if key in schema.PLAIN_KEYS.get(section, ()) else written
+            target[f"{section}.{key}"] = value
+    has_channels = raw.get("channels") is not None
     for required in schema.REQUIRED_INPUTS:
-        if required not in written:
+        optional = required == "acquisition.visitors" and has_channels and "acquisition" not in raw
+        if required not in written and not optional:
             raise ConfigError(required, "is required (a number or a distribution table)")
     inputs: dict[str, Input] = {}
     for d in schema.INPUTS:
@@ -145,12 +165,35 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
         name = f"funnel.{stage}.rate"
         inputs[name] = validate_input(name, "rate", spec, base_dir)
     _check_start(inputs)
+    depth = _depth(raw, plain, stages, inputs, base_dir, simulation.months)
     metrics = get_table(raw, "metrics")
     check_keys(metrics, schema.METRICS_KEYS, "metrics.")
     cac_window = as_integer(metrics.get("cac_window", 3), "metrics.cac_window", 1)
     correlations = _correlations(raw.get("correlations", []), inputs)
     return Config(source, simulation, stages, MappingProxyType(inputs), cac_window,
-                  MappingProxyType(correlations))
+                  MappingProxyType(correlations), depth)
+
+
+def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
+           inputs: dict[str, Input], base_dir: Path, months: int) -> Depth:
+    """The optional go-to-market features (see :mod:`simulator.gtm`)."""
+    taken = gtm.reserved_names(stages)
+    channels = gtm.parse_channels(raw.get("channels"), stages, inputs, base_dir, taken,
+                                  "acquisition.visitors" in inputs)
+    lags = {}
+    for i, entry in enumerate(raw["funnel"]):
+        pmf = gtm.lag_pmf(entry, f"funnel.{stages[i]}", months, base_dir)
+        if pmf is not None and (len(pmf) > 1 and any(pmf[1:])):
+            lags[i] = pmf
+    pipeline = gtm.parse_pipeline(plain.get("start.pipeline", {}), stages)
+    early = plain.get("retention.early_months")
+    if (early is None) != ("retention.early_churn" not in inputs):
+        raise ConfigError("retention.early_months" if early is None else
+                          "retention.early_churn", "early_churn and early_months go together")
+    early_months = 0 if early is None else as_integer(early, "retention.early_months", 1)
+    return Depth(channels, lags, pipeline,
+                 gtm.parse_seasonality(raw.get("seasonality")),
+                 gtm.parse_shocks(raw.get("shocks"), stages, base_dir, taken), early_months)
 
 
 def _simulation(table: dict[str, Any]) -> Simulation:

@@ -18,10 +18,20 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .metrics import unit_economics
-from .model import BinomialFlows, ExpectedFlows, Flows, ModelShape, flow_names, simulate
+from .events import Shocks
+from .flows import BinomialFlows, ExpectedFlows, Flows
+from .metrics import (
+    burn_multiple,
+    cac,
+    cohort_payback_months,
+    nrr,
+    retention_factors,
+    runway_months,
+    unit_economics,
+)
+from .model import ModelShape, flow_names, initial_state, simulate
 from .params import Parameters, draw_parameters
-from .results import Result
+from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
 BLOCK_PATHS = 8192
@@ -37,17 +47,40 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
               ) -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given)."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
-    out = simulate(shape, params, flows, out)
-    new_customers = out[shape.stages[-1]]
-    economics = unit_economics(out["sm_spend"], new_customers, params.whole("revenue.arpa"),
-                               params.whole("revenue.gross_margin"),
-                               params.whole("retention.churn"), cac_window)
-    for name, values in economics.items():
+    events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
+    out = simulate(shape, params, flows, events, out)
+    for name, values in _economics(shape, params, out, cac_window,
+                                   flows.integer_counts).items():
         if name in out:
             out[name][...] = values
         else:
             out[name] = values
     return out
+
+
+def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
+               integer: bool) -> dict[str, np.ndarray]:
+    """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest)."""
+    new = out[shape.stages[-1]]
+    arpa, margin = p.whole("revenue.arpa"), p.whole("revenue.gross_margin")
+    derived = unit_economics(out["sm_spend"], new, arpa, margin, p.whole("retention.churn"),
+                             window)
+    for channel in shape.channels:
+        derived[f"{channel}.cac"] = cac(out[f"{channel}.spend"], out[f"{channel}.new_customers"],
+                                        window)
+    customers, mrr, cash = initial_state(shape, p, integer)
+    factors = retention_factors(out["customers"], out["churned"], customers,
+                                p.whole("revenue.expansion"))
+    derived["runway_months"] = runway_months(out["cash"])
+    derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window)
+    derived["nrr"] = nrr(factors)
+    later = (1.0 - np.asarray(p.whole("retention.churn"))) \
+        * (1.0 + np.asarray(p.whole("revenue.expansion")))
+    if later.ndim == 2:
+        later = later[:, -1]
+    derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
+                                                             out["sm_spend"], factors, later)
+    return derived
 
 
 @dataclass(frozen=True)
@@ -96,24 +129,20 @@ def draw_seed() -> int:
 Progress = Callable[[int, int], None]
 
 
-def _shape(config: Config) -> ModelShape:
+def _shape(config: Config, shocks: bool = True) -> ModelShape:
     return ModelShape(config.stages, config.simulation.months,
                       float(config.inputs["revenue.arpa"].dist.mean()),
-                      "start.mrr" in config.inputs)
+                      "start.mrr" in config.inputs, config.depth, config.channel_names, shocks)
 
 
 def plan_line(config: Config) -> dict[str, np.ndarray]:
-    """The deterministic plan: expected flows with every input at its mean; each metric as
-    an array of shape (months,)."""
+    """The deterministic plan: expected flows with every input at its mean and no shocks;
+    each metric as an array of shape (months,)."""
     means: dict[str, float | np.ndarray] = {name: float(inp.dist.mean())
                                             for name, inp in config.inputs.items()}
-    out = run_block(_shape(config), "expected", config.cac_window, Parameters(means, 1), 0, 0)
-    line = {name: values[0] for name, values in out.items()}
-    line["new_customers"] = line[config.stages[-1]]
-    line["arr"] = 12.0 * line["mrr"]
-    line["revenue"] = line["mrr"]
-    line["cumulative_revenue"] = np.cumsum(line["mrr"])
-    return line
+    out = run_block(_shape(config, shocks=False), "expected", config.cac_window,
+                    Parameters(means, 1), 0, 0)
+    return {name: derive(name, out, config.stages, {})[0] for name in config.metrics}
 
 
 def run(config: Config, paths: int | None = None, seed: int | None = None,
@@ -152,7 +181,7 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     shape = _shape(config)
     jobs = [BlockJob(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index,
                      storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
-    storage = Storage(storage_plan, stored_names(config.stages), n, sim.months)
+    storage = Storage(storage_plan, stored_names(shape), n, sim.months)
     done = 0
     for job, part in zip(jobs, _execute(jobs, workers, client, storage), strict=True):
         storage.add(job.start, job.start + job.params.n, part)
@@ -162,9 +191,11 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     return Result(config, storage, params, seed)
 
 
-def stored_names(stages: tuple[str, ...]) -> tuple[str, ...]:
+def stored_names(shape: ModelShape) -> tuple[str, ...]:
     """The arrays each block produces and a run stores."""
-    return (*flow_names(stages), "cac", "cac_payback_months", "ltv", "ltv_to_cac")
+    return (*flow_names(shape), "cac", "cac_payback_months", "ltv", "ltv_to_cac",
+            *(f"{c}.cac" for c in shape.channels), "runway_months", "burn_multiple", "nrr",
+            "cohort_payback_months")
 
 
 def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, storage: Storage

@@ -55,3 +55,106 @@ def unit_economics(sm_spend: np.ndarray, new_customers: np.ndarray, arpa: Value,
         ltv = np.where(churn_rate > 0, margin / np.where(churn_rate > 0, churn_rate, 1.0), INF)
         ratio = np.where(np.isinf(cost) | (ltv == 0), 0.0, ltv / cost)
     return {"cac": cost, "cac_payback_months": payback, "ltv": ltv, "ltv_to_cac": ratio}
+
+
+def runway_months(cash: np.ndarray) -> np.ndarray:
+    """Months from each month until cash is first below 0 (0 if it already is; inf if it
+    never is within the horizon)."""
+    paths, months = cash.shape
+    out = np.full(cash.shape, INF)
+    next_negative = np.full(paths, INF)
+    for t in range(months - 1, -1, -1):
+        next_negative = np.where(cash[:, t] < 0, float(t), next_negative)
+        out[:, t] = next_negative - t
+    return out
+
+
+def burn_multiple(cash: np.ndarray, mrr: np.ndarray, start_cash: np.ndarray,
+                  start_mrr: np.ndarray, window: int) -> np.ndarray:
+    """Net burn over the trailing window divided by net new ARR over it: 0 when the window
+    burned no cash, inf when it burned cash and added no ARR."""
+    cash_before = np.column_stack([start_cash, cash[:, :-1]])
+    arr_before = 12.0 * np.column_stack([start_mrr, mrr[:, :-1]])
+    burn = trailing_sum(cash_before - cash, window)
+    added = trailing_sum(12.0 * mrr - arr_before, window)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ratio = burn / np.where(added > 0, added, 1.0)
+    return np.where(burn <= 0, 0.0, np.where(added > 0, ratio, INF))
+
+
+def retention_factors(customers: np.ndarray, churned: np.ndarray, start_customers: np.ndarray,
+                      expansion: Value) -> np.ndarray:
+    """Each month's factor on retained MRR: (1 - churned / customers before) * (1 + expansion)
+    (0 when there were no customers)."""
+    before = np.column_stack([start_customers, customers[:, :-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.where(before > 0, 1.0 - churned / np.where(before > 0, before, 1.0), 0.0)
+    return kept * (1.0 + _grid(expansion, customers.shape))
+
+
+def nrr(factors: np.ndarray, window: int = 12) -> np.ndarray:
+    """Net revenue retention over the trailing ``window`` months (fewer at the start): the
+    MRR today of the accounts of ``window`` months ago, over their MRR then. Every retained
+    account follows the same churn and expansion factors, so it is their product."""
+    logs = np.log(np.maximum(factors, 1e-300))
+    total = trailing_sum(logs, window)
+    emptied = trailing_sum((factors == 0).astype(np.float64), window) > 0
+    return np.where(emptied, 0.0, np.exp(total))
+
+
+def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
+                          sm_spend: np.ndarray, factors: np.ndarray, later: Value
+                          ) -> np.ndarray:
+    """Months until the cohort won in each month returns, in gross profit, that month's S&M
+    spend: its MRR starts at new * arpa and then follows the month-by-month retention
+    factors; after the horizon it keeps the factor ``later`` (the path's (1 - churn) *
+    (1 + expansion)). Counted from the cohort's own month (1 = paid back in its first
+    month); inf when it never pays back or no customer was won (0 with no spend)."""
+    paths, months = new.shape
+    margin = _grid(arpa, new.shape) * _grid(gross_margin, new.shape)
+    # A factor of 0 (no customers left to carry MRR) ends every older cohort: it is kept out
+    # of the running level F (replaced by 1) and ends the search for cohorts before it.
+    dead = factors <= 0
+    level = np.cumprod(np.where(dead, 1.0, factors), axis=1)  # F(t), MRR multiplier
+    ends = np.full(new.shape, months)
+    next_dead = np.full(paths, months)
+    for t in range(months - 1, -1, -1):
+        ends[:, t] = next_dead
+        next_dead = np.where(dead[:, t], t, next_dead)
+    cum = np.cumsum(level, axis=1)
+    before = np.column_stack([np.zeros(paths), cum[:, :-1]])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        per_unit = new * margin / np.where(level > 0, level, 1.0)  # GP(j) = per_unit * F(j)
+        needed = before + sm_spend / np.where(per_unit > 0, per_unit, 1.0)
+    out = np.full(new.shape, INF)
+    rows = np.arange(paths)
+    for t in range(months):
+        # vectorised binary search: the first month j >= t with cum[j] >= needed
+        lo = np.full(paths, t)
+        hi = np.full(paths, months)
+        while True:
+            active = lo < hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            right = cum[rows, np.minimum(mid, months - 1)] < needed[:, t]
+            lo = np.where(active & right, mid + 1, lo)
+            hi = np.where(active & ~right, mid, hi)
+        alive = ends[:, t] == months
+        after = _months_after_horizon(needed[:, t] - cum[:, -1], level[:, -1], later)
+        out[:, t] = np.where(per_unit[:, t] > 0,
+                             np.where(lo < ends[:, t], lo - t + 1.0,
+                                      np.where(alive, months - t + after, INF)), INF)
+    return np.where(sm_spend <= 0, np.where(new > 0, 0.0, INF), out)
+
+
+def _months_after_horizon(remaining: np.ndarray, last: np.ndarray, factor: Value
+                          ) -> np.ndarray:
+    """Smallest K >= 1 with sum_{k=1..K} last * factor**k >= remaining (inf if never)."""
+    f = np.broadcast_to(np.asarray(factor, dtype=np.float64), remaining.shape)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        geometric = np.log1p(remaining * (f - 1.0) / (last * f)) / np.log(f)
+        linear = remaining / last  # f == 1
+        k = np.where(np.isclose(f, 1.0), linear, geometric)
+        reachable = (last > 0) & (f > 0) & ((f >= 1.0) | (last * f / (1.0 - f) >= remaining))
+    return np.where(reachable, np.maximum(np.ceil(k - 1e-9), 1.0), INF)

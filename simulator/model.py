@@ -11,64 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distributions.joint import SeedLike, stream
-
+from .events import Shocks
+from .flows import Flows
+from .funnel import Acquisition, column, compounded
+from .gtm import Depth
 from .params import Parameters, Value
-
-
-class Flows:
-    """How counts move between stages: drawn (binomial) or expected."""
-
-    integer_counts = False
-
-    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
-        """Visitors in a month with the given mean, and how many of them pass the first
-        stage with probability ``rate``."""
-        raise NotImplementedError
-
-    def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        """How many of ``count`` units pass a step with probability ``rate``."""
-        raise NotImplementedError
-
-
-class ExpectedFlows(Flows):
-    """Every draw replaced by its expectation (real-valued counts)."""
-
-    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
-        return mean, mean * rate
-
-    def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        return count * rate
-
-
-class BinomialFlows(Flows):
-    """Poisson arrivals and binomial thinning, each step from its own named stream.
-
-    Arrivals use Poisson splitting, an exact identity: if visitors ~ Poisson(m) and each
-    passes the first stage with probability r, the passing count ~ Poisson(m r) and the rest
-    ~ Poisson(m (1 - r)) are independent. Drawing the two Poissons gives exactly the joint
-    law of (visitors, first stage) of SPEC section 4 and is cheaper than a binomial on
-    thousands of visitors. Counts stay int64 during the month loop.
-    """
-
-    integer_counts = True
-
-    def __init__(self, seed: SeedLike, block: int) -> None:
-        self._seed = seed
-        self._block = block
-        self._streams: dict[str, np.random.Generator] = {}
-
-    def _rng(self, key: str) -> np.random.Generator:
-        if key not in self._streams:
-            self._streams[key] = stream(self._seed, "flow", key, self._block)
-        return self._streams[key]
-
-    def arrivals(self, mean: np.ndarray, rate: Value) -> tuple[np.ndarray, np.ndarray]:
-        passed = self._rng("first stage").poisson(mean * rate)
-        return passed + self._rng("visitors").poisson(mean * (1.0 - rate)), passed
-
-    def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        return self._rng(key).binomial(count, rate)
 
 
 @dataclass(frozen=True)
@@ -79,67 +26,106 @@ class ModelShape:
     months: int
     arpa_mean: float  # start.mrr defaults to start.customers * arpa_mean
     mrr_given: bool
+    depth: Depth
+    channels: tuple[str, ...] = ()  # channels whose metrics are reported
+    shocks: bool = True  # False for the plan line: no random events
 
 
-def _factor(p: Parameters, growth: str, month: int, previous: Value) -> Value:
-    """The compounded growth factor of month ``month``: (1+g)^(month-1) for a growth drawn
-    once per path, the running product of (1+g_t) for one redrawn every month."""
-    g = p.whole(growth)
-    if isinstance(g, np.ndarray) and g.ndim == 2:
-        return previous * (1.0 + g[:, month - 1]) if month > 1 else np.ones(p.n)
-    return (1.0 + g) ** (month - 1)
-
-
-def _column(value: Value, n: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
-
-
-def flow_names(stages: tuple[str, ...]) -> tuple[str, ...]:
+def flow_names(shape: ModelShape) -> tuple[str, ...]:
     """The arrays :func:`simulate` fills."""
-    return ("visitors", *stages, "churned", "customers", "mrr", "sm_spend", "cash")
+    per_channel = tuple(f"{c}.{m}" for c in shape.channels for m in ("new_customers", "spend"))
+    shocks = tuple(f"shock:{s.name}" for s in shape.depth.shocks)
+    return ("visitors", *shape.stages, "churned", "customers", "mrr", "sm_spend", "cash",
+            *per_channel, *shocks)
 
 
-def simulate(shape: ModelShape, p: Parameters, flows: Flows,
+class Retention:
+    """Customers and their churn; with early-life churn, customers younger than
+    ``early_months`` sit in age buckets and churn at ``retention.early_churn``."""
+
+    def __init__(self, customers: np.ndarray, early_months: int) -> None:
+        self.mature = customers
+        self.young = np.zeros((len(customers), early_months), dtype=customers.dtype)
+
+    @property
+    def customers(self) -> np.ndarray:
+        return self.mature + self.young.sum(axis=1) if self.young.shape[1] else self.mature
+
+    def month(self, flows: Flows, churn: Value, early_churn: Value, new: np.ndarray
+              ) -> np.ndarray:
+        """Churn this month's customers, add the new ones; returns the churned count."""
+        churned = flows.thin("churn", self.mature, churn)
+        self.mature = self.mature - churned
+        if self.young.shape[1]:
+            rate = early_churn[:, None] if isinstance(early_churn, np.ndarray) else early_churn
+            young_churned = flows.thin("early churn", self.young, rate)
+            churned = churned + young_churned.sum(axis=1)
+            self.young = self.young - young_churned
+            self.mature = self.mature + self.young[:, -1]
+            self.young[:, 1:] = self.young[:, :-1].copy()
+            self.young[:, 0] = new
+        else:
+            self.mature = self.mature + new
+        return churned
+
+
+def initial_state(shape: ModelShape, p: Parameters, integer: bool
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers, MRR and cash at month 0 (customers rounded under binomial flows; MRR
+    defaults to customers times the mean ARPA)."""
+    customers: np.ndarray = column(p.whole("start.customers"), p.n)
+    if integer:
+        customers = np.rint(customers).astype(np.int64)
+    if shape.mrr_given:
+        mrr = column(p.whole("start.mrr"), p.n)
+    else:
+        mrr = customers * shape.arpa_mean
+    return customers, mrr, column(p.whole("start.cash"), p.n)
+
+
+def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | None = None,
              out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Run the month loop for one block of paths.
 
     Fills (and returns) arrays of shape (n, months) for visitors, each stage, churned,
-    customers, mrr, sm_spend and cash (new customers are the last stage's count); ``out``
-    may hold preallocated arrays (or views) to write into.
+    customers, mrr, sm_spend and cash (new customers are the last stage's count), per-channel
+    new customers and spend, and each shock's activity; ``out`` may hold preallocated arrays
+    (or views) to write into.
     """
-    n, months = p.n, shape.months
+    n, months, depth = p.n, shape.months, shape.depth
     if out is None:
-        out = {name: np.empty((n, months)) for name in flow_names(shape.stages)}
-    customers: np.ndarray = _column(p.whole("start.customers"), n)
-    if flows.integer_counts:
-        customers = np.rint(customers).astype(np.int64)
-    if shape.mrr_given:
-        mrr = _column(p.whole("start.mrr"), n)
-    else:
-        mrr = customers * shape.arpa_mean
-    cash = _column(p.whole("start.cash"), n)
+        out = {name: np.empty((n, months)) for name in flow_names(shape)}
+    customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
+    retention = Retention(customers, depth.early_months)
+    acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
+    early = "retention.early_churn" if depth.early_months else None
     factors: dict[str, Value] = {}
     for t in range(1, months + 1):
-        for g in ("acquisition.visitor_growth", "costs.marketing_growth", "costs.sales_growth",
-                  "costs.other_opex_growth"):
-            factors[g] = _factor(p, g, t, factors.get(g, 1.0))
-        first, *rest = shape.stages
-        visitors, count = flows.arrivals(
-            _column(p.at("acquisition.visitors", t) * factors["acquisition.visitor_growth"], n),
-            p.at(f"funnel.{first}.rate", t))
-        out["visitors"][:, t - 1] = visitors
-        out[first][:, t - 1] = count
-        for stage in rest:
-            count = flows.thin(stage, count, p.at(f"funnel.{stage}.rate", t))
+        for g in ("costs.marketing_growth", "costs.sales_growth", "costs.other_opex_growth"):
+            factors[g] = compounded(p, g, t, factors.get(g, 1.0))
+        shocks, active = events.month() if events is not None else ({}, {})
+        season = depth.seasonality.factor(t) if depth.seasonality else 1.0
+        volume = acquisition.month(t, season, shocks)
+        out["visitors"][:, t - 1] = volume.visitors
+        for stage, count in zip(shape.stages, volume.stages, strict=True):
             out[stage][:, t - 1] = count
-        churned = flows.thin("churn", customers, p.at("retention.churn", t))
+        new = volume.stages[-1]
+        churn = p.at("retention.churn", t) * shocks.get("churn", 1.0)
+        if depth.seasonality and depth.seasonality.churn:
+            churn = churn * season
+        customers = retention.customers
+        churned = retention.month(flows, np.minimum(churn, 1.0) if shocks or season != 1.0
+                                  else churn, p.at(early, t) if early else 0.0, new)
         churned_share = np.divide(churned, customers, out=np.zeros(n), where=customers > 0)
         retained = np.where(customers > 0, 1.0 - churned_share, 0.0)
-        customers = customers - churned + count
+        customers = retention.customers
         mrr = mrr * retained * (1.0 + p.at("revenue.expansion", t)) \
-            + count * p.at("revenue.arpa", t)
-        sm_spend = _column(p.at("costs.marketing", t) * factors["costs.marketing_growth"]
-                           + p.at("costs.sales", t) * factors["costs.sales_growth"], n)
+            + new * p.at("revenue.arpa", t)
+        sm_spend = column((p.at("costs.marketing", t) * factors["costs.marketing_growth"])
+                          * shocks.get("spend", 1.0)
+                          + p.at("costs.sales", t) * factors["costs.sales_growth"], n)
+        for spend in volume.channel_spend.values():
+            sm_spend = sm_spend + spend
         opex = p.at("costs.other_opex", t) * factors["costs.other_opex_growth"]
         cash = cash + mrr * p.at("revenue.gross_margin", t) - sm_spend - opex
         out["churned"][:, t - 1] = churned
@@ -147,4 +133,9 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows,
         out["mrr"][:, t - 1] = mrr
         out["sm_spend"][:, t - 1] = sm_spend
         out["cash"][:, t - 1] = cash
+        for name in shape.channels:
+            out[f"{name}.new_customers"][:, t - 1] = volume.channel_new[name]
+            out[f"{name}.spend"][:, t - 1] = volume.channel_spend.get(name, 0.0)
+        for name, values in active.items():
+            out[f"shock:{name}"][:, t - 1] = values
     return out

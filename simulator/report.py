@@ -25,7 +25,7 @@ UNIT_NAMES = {"#": "count", "$": "$", "mo": "months", "x": "ratio"}
 
 def unit(metric: str) -> str:
     """The unit of a metric (stage counts are counts)."""
-    return schema.UNITS.get(metric, "#")
+    return schema.unit_of(metric)
 
 
 def _scaled(value: float) -> str:
@@ -70,11 +70,12 @@ def _headline_label(label: str, month: int) -> str:
 def _table_lines(table: pd.DataFrame, cell: Any = None) -> list[str]:
     columns = list(table.columns)
     width = max(8, *(len(c) for c in columns))
-    lines = [f"{'metric':<20}{'unit':>7}" + "".join(f"{c:>{width + 1}}" for c in columns)]
+    label = max(20, *(len(str(m)) + 1 for m in table.index))
+    lines = [f"{'metric':<{label}}{'unit':>6}" + "".join(f"{c:>{width + 1}}" for c in columns)]
     for metric, row in table.iterrows():
         kind = unit(str(metric))
         cells = "".join(f"{(cell or fmt)(float(v), kind):>{width + 1}}" for v in row)
-        lines.append(f"{metric!s:<20}{UNIT_NAMES[kind]:>7}{cells}")
+        lines.append(f"{metric!s:<{label}}{UNIT_NAMES[kind]:>6}{cells}")
     return lines
 
 

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import schema
-
 if TYPE_CHECKING:
     from .config import Config
     from .params import Parameters
@@ -61,7 +59,7 @@ def compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
     return np.asarray(ops[op](values, threshold))
 
 
-def _derive(name: str, source: dict[str, np.ndarray], stages: tuple[str, ...],
+def derive(name: str, source: dict[str, np.ndarray], stages: tuple[str, ...],
             cache: dict[str, np.ndarray]) -> np.ndarray:
     """A metric from stored arrays: stored ones as they are, the others derived."""
     if name in source:
@@ -112,7 +110,7 @@ class Result:
     @property
     def metrics(self) -> tuple[str, ...]:
         """Every metric name, in table order (stages after visitors)."""
-        return schema.metric_names(self.config.stages)
+        return self.config.metrics
 
     def _check(self, name: str) -> None:
         if name not in self.metrics:
@@ -124,7 +122,7 @@ class Result:
             raise ValueError(f"this run kept only months {list(self.kept or ())} of every path "
                              f"(reduced storage); use result.at(name, month), or "
                              f"result.trajectories(name) for a sample of paths")
-        return _derive(name, self._data, self.config.stages, self._derived)
+        return derive(name, self._data, self.config.stages, self._derived)
 
     def __contains__(self, name: object) -> bool:
         return name in self.metrics
@@ -140,14 +138,14 @@ class Result:
             raise ValueError(f"month {month} was not kept (reduced storage keeps months "
                              f"{list(self.kept)})")
         column = self.kept.index(month)
-        return _derive(name, self._data, self.config.stages, self._derived)[:, column]
+        return derive(name, self._data, self.config.stages, self._derived)[:, column]
 
     def trajectories(self, name: str) -> np.ndarray:
         """Full trajectories of ``name``: every path, or the sampled paths of a reduced run."""
         if not self.reduced:
             return self[name]
         self._check(name)
-        return _derive(name, self._sample, self.config.stages, self._sample_derived)
+        return derive(name, self._sample, self.config.stages, self._sample_derived)
 
     def percentile_table(self, month: int, qs: Sequence[float] | None = None) -> pd.DataFrame:
         """Rows: metrics; columns: the percentiles (p5, ...) and the mean, at ``month``."""
@@ -180,6 +178,30 @@ class Result:
                 lowest = self[metric][:, :month].min(axis=1)
             return float(np.mean(lowest < threshold))
         return float(np.mean(compare(self.at(metric, month), op, threshold)))
+
+    def shock_activity(self, name: str) -> np.ndarray:
+        """1.0 where shock ``name`` is active, per path and month (the sampled paths of a
+        reduced run)."""
+        key = f"shock:{name}"
+        return self._data[key] if self.kept is None else self._sample[key]
+
+    def shock_summary(self) -> pd.DataFrame:
+        """Per shock: the share of path-months it was active, and P(it fired by month m) at
+        each report month."""
+        rows = {}
+        for shock in self.config.depth.shocks:
+            key = f"shock:{shock.name}"
+            row = {"active %": 100 * float(self.shock_activity(shock.name).mean())}
+            for month in self.report_months:
+                if self.kept is None:
+                    fired = self._data[key][:, :month].max(axis=1)
+                else:
+                    fired = self._running_min[key][:, self.kept.index(month)]
+                row[f"P(fired by {month})"] = float(fired.mean())
+            rows[shock.name] = row
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "shock"
+        return frame
 
     def headline_probabilities(self) -> dict[int, dict[str, float]]:
         """Report month -> headline label -> probability."""

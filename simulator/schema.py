@@ -15,6 +15,9 @@ KINDS: dict[str, tuple[float, float, bool, str]] = {
     "real": (float("-inf"), float("inf"), False, "any number"),
     "growth": (-1.0, float("inf"), True, "> -1"),
     "rate": (0.0, 1.0, False, "in [0, 1]"),
+    "elasticity": (0.0, 1.0, True, "in (0, 1]"),
+    "positive": (0.0, float("inf"), True, "> 0"),
+    "factor": (0.0, float("inf"), False, ">= 0"),
 }
 
 #: How much probability a distribution may put outside its input's range before it is refused.
@@ -41,6 +44,7 @@ INPUTS: tuple[InputDef, ...] = (
     InputDef("revenue.expansion", "growth", 0.0),
     InputDef("revenue.gross_margin", "rate", 1.0),
     InputDef("retention.churn", "rate", None),
+    InputDef("retention.early_churn", "rate", None),
     InputDef("costs.marketing", "money", 0.0),
     InputDef("costs.marketing_growth", "growth", 0.0),
     InputDef("costs.sales", "money", 0.0),
@@ -52,11 +56,12 @@ REQUIRED_INPUTS = ("acquisition.visitors", "revenue.arpa", "retention.churn")
 
 SIMULATION_KEYS = ("months", "paths", "seed", "percentiles", "report_months", "sampling", "flows")
 METRICS_KEYS = ("cac_window",)
-FUNNEL_KEYS = ("stage", "rate")
+FUNNEL_KEYS = ("stage", "rate", "lag", "lag_pmf")
+PLAIN_KEYS = {"start": ("pipeline",), "retention": ("early_months",)}
 CORRELATION_KEYS = ("between", "rho")
 INPUT_OPTIONS = ("vary", "persistence")
 SECTIONS = ("simulation", "start", "acquisition", "funnel", "revenue", "retention", "costs",
-            "metrics", "correlations")
+            "metrics", "correlations", "channels", "seasonality", "shocks")
 
 SAMPLING = ("random", "lhs", "sobol")
 FLOWS = ("binomial", "expected")
@@ -66,17 +71,28 @@ DEFAULT_REPORT_MONTHS = (12, 24, 36)
 #: Metrics every run produces (stage counts come in addition, one per stage name).
 METRICS = ("visitors", "new_customers", "churned", "customers", "mrr", "arr", "revenue",
            "cumulative_revenue", "sm_spend", "cac", "cac_payback_months", "ltv", "ltv_to_cac",
-           "cash")
+           "cash", "runway_months", "burn_multiple", "nrr", "cohort_payback_months")
+DEPTH_METRICS = ("new_customers", "spend", "cac")  # per channel, named <channel>.<metric>
 
 #: Unit of each metric, for tables: "#" count, "$" money, "mo" months, "x" ratio.
 UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#", "mrr": "$",
          "arr": "$", "revenue": "$", "cumulative_revenue": "$", "sm_spend": "$", "cac": "$",
-         "cac_payback_months": "mo", "ltv": "$", "ltv_to_cac": "x", "cash": "$"}
+         "cac_payback_months": "mo", "ltv": "$", "ltv_to_cac": "x", "cash": "$",
+         "runway_months": "mo", "burn_multiple": "x", "nrr": "x", "cohort_payback_months": "mo",
+         "spend": "$"}
 
 
-def metric_names(stages: tuple[str, ...]) -> tuple[str, ...]:
-    """Every metric of a run, in table order: visitors, one per stage, then the rest."""
-    return ("visitors", *stages, *METRICS[1:])
+def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every metric of a run, in table order: visitors, one per stage, the rest, then
+    ``<channel>.new_customers``, ``<channel>.spend`` and ``<channel>.cac`` per channel when
+    the config has [[channels]]."""
+    per_channel = tuple(f"{c}.{m}" for c in channels for m in DEPTH_METRICS)
+    return ("visitors", *stages, *METRICS[1:], *per_channel)
+
+
+def unit_of(metric: str) -> str:
+    """The unit of a metric ("#" for stage counts)."""
+    return UNITS.get(metric.rsplit(".", 1)[-1], "#")
 
 
 def section_inputs(section: str) -> tuple[InputDef, ...]:

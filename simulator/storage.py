@@ -56,10 +56,9 @@ def parse_size(text: str, flag: str = "--memory") -> int:
 
 
 def stored_metrics(config: Config) -> int:
-    """How many (paths, months) arrays a run stores: visitors, one per stage, churned,
-    customers, mrr, sm_spend, cash, cac, cac_payback_months, ltv, ltv_to_cac (the other
-    metrics are derived on demand)."""
-    return len(config.stages) + 10
+    """How many (paths, months) arrays a run stores: every metric but the four derived on
+    demand (new_customers, arr, revenue, cumulative_revenue), plus each shock's activity."""
+    return len(config.metrics) - 4 + len(config.depth.shocks)
 
 
 def full_bytes(config: Config, paths: int) -> int:
@@ -122,11 +121,13 @@ class Storage:
         self.paths = paths
         columns = months if plan.kept is None else len(plan.kept)
         self.data = {name: np.empty((paths, columns)) for name in names}
-        self.running_min: dict[str, np.ndarray] = {}
+        self.running_min: dict[str, np.ndarray] = {}  # "cash"; and "shock:<name>" holds
+        # the running maximum of a shock's activity (did it fire by then)
         self.sample: dict[str, np.ndarray] = {}
         if plan.kept is not None:
             self.data["cumulative_revenue"] = np.empty((paths, columns))
-            self.running_min["cash"] = np.empty((paths, columns))
+            for name in ("cash", *(n for n in names if n.startswith("shock:"))):
+                self.running_min[name] = np.empty((paths, columns))
             size = min(paths, plan.sample)
             self.sample = {name: np.empty((size, months)) for name in names}
 
@@ -145,7 +146,8 @@ class Storage:
                 array[start:stop] = part[name]
         if self.plan.kept is None:
             return
-        self.running_min["cash"][start:stop] = part["cash_min"]
+        for name, array in self.running_min.items():
+            array[start:stop] = part[f"{name}:extreme"]
         for name, array in self.sample.items():
             rows = part.get(f"sample:{name}")
             if rows is not None:
@@ -161,7 +163,10 @@ def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[st
     index = np.asarray(plan.kept) - 1
     out = {name: np.ascontiguousarray(values[:, index]) for name, values in part.items()}
     out["cumulative_revenue"] = np.cumsum(part["mrr"], axis=1)[:, index]
-    out["cash_min"] = np.minimum.accumulate(part["cash"], axis=1)[:, index]
+    out["cash:extreme"] = np.minimum.accumulate(part["cash"], axis=1)[:, index]
+    for name in part:
+        if name.startswith("shock:"):
+            out[f"{name}:extreme"] = np.maximum.accumulate(part[name], axis=1)[:, index]
     if start < plan.sample:
         rows = plan.sample - start
         out.update({f"sample:{name}": values[:rows] for name, values in part.items()})

@@ -105,9 +105,9 @@ def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
         bad = lo < low or lo > high or (exclusive and lo <= low)
         if bad:
             raise ConfigError(name, f"must be {allowed} (got {lo:g})")
-    elif kind == "rate":
-        if lo < low or hi > high:
-            raise ConfigError(name, f"is a rate in [0, 1] but {dist.describe()} can fall "
+    elif math.isfinite(high):
+        if lo < low or hi > high or (exclusive and lo <= low):
+            raise ConfigError(name, f"must be {allowed} but {dist.describe()} can fall "
                                     f"outside it (use beta or pert, or add low/high bounds)")
     elif lo < low or (exclusive and lo <= low):
         outside = float(dist.cdf(low))

@@ -95,6 +95,11 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     return cfg
 
 
+#: Metrics SPEC section 4 (and the model-depth metrics) define as possibly infinite.
+INFINITE_ALLOWED = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
+                    "burn_multiple", "cohort_payback_months")
+
+
 @SETTINGS
 @given(configs())
 def test_invariants_hold_for_any_valid_config(cfg):
@@ -107,9 +112,10 @@ def test_invariants_hold_for_any_valid_config(cfg):
         assert values.shape == (n, months)
         assert not np.isnan(values).any(), name
         np.testing.assert_array_equal(values, again[name])
-        if name not in ("cac", "cac_payback_months", "ltv", "ltv_to_cac"):
+        if name not in INFINITE_ALLOWED:
             assert np.isfinite(values).all(), name
-    for name in ("visitors", *config.stages, "churned", "customers", "mrr", "cac", "ltv"):
+    for name in ("visitors", *config.stages, "churned", "customers", "mrr", "cac", "ltv",
+                 "runway_months", "burn_multiple", "nrr", "cohort_payback_months"):
         assert (result[name] >= 0).all(), name
     start = np.broadcast_to(result.params.whole("start.customers"), (n,))
     if config.simulation.flows == "binomial":
