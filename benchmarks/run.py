@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import scipy
@@ -39,6 +40,7 @@ CONFIG = HERE / "bench.toml"
 SEED = 2026
 FLAG_Z = 4.0  # |z| at or above this flags a disagreement in the sanity block
 Metrics = dict[str, np.ndarray]  # final-month samples by metric name
+T = TypeVar("T")
 
 
 @dataclass
@@ -79,19 +81,19 @@ class Bench:
     samples: dict[str, Metrics] = field(default_factory=dict)
 
 
-def best_of(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+def best_of(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
     """The fastest of ``repeat`` timed calls (perf_counter), and the first call's value."""
     times: list[float] = []
-    first: object = None
-    for i in range(repeat):
+    values: list[T] = []
+    for _ in range(repeat):
         gc.collect()
         start = time.perf_counter()
         value = fn()
         times.append(time.perf_counter() - start)
-        if i == 0:
-            first = value
+        if not values:
+            values.append(value)
         del value
-    return min(times), first
+    return min(times), values[0]
 
 
 def final_month(trajectories: Metrics, month: int) -> Metrics:
@@ -125,7 +127,7 @@ def engine_row(bench: Bench, sizes: Sizes, workers: int) -> None:
     bench.rows.append(Row(label, sizes.paths, months, seconds, sizes.repeat,
                           note=_blocks_note(sizes.paths, workers)))
     if workers == 1:
-        bench.samples["this engine"] = value  # type: ignore[assignment]
+        bench.samples["this engine"] = value
 
 
 def plain_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
@@ -136,7 +138,7 @@ def plain_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
         sizes.repeat)
     bench.rows.append(Row("plain NumPy (month loop, vectorised draws)", sizes.paths,
                           model.months, seconds, sizes.repeat))
-    bench.samples["plain NumPy"] = value  # type: ignore[assignment]
+    bench.samples["plain NumPy"] = value
 
 
 def per_path_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
@@ -147,7 +149,7 @@ def per_path_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
         1)
     bench.rows.append(Row("per-path Python loop (scalar draws)", sizes.per_path,
                           model.months, seconds))
-    bench.samples["per-path loop"] = value  # type: ignore[assignment]
+    bench.samples["per-path loop"] = value
 
 
 def monaco_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
@@ -168,7 +170,7 @@ def monaco_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
 
     bench.rows.append(Row(f"monaco {monaco.__version__} (Sim, per-case functions)",
                           sizes.monaco, model.months, seconds))
-    bench.samples["monaco"] = value  # type: ignore[assignment]
+    bench.samples["monaco"] = value
 
 
 def floor_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:

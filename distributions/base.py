@@ -77,11 +77,13 @@ class Distribution(ABC):
         """
         qa = np.asarray(q, dtype=np.float64)
         inside = (qa > 0.0) & (qa < 1.0)
-        if inside.all():
-            return np.asarray(inner(qa), dtype=np.float64).reshape(qa.shape)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            if inside.all():
+                return np.asarray(inner(qa), dtype=np.float64).reshape(qa.shape)
+            values = inner(qa[inside])
         low, high = self.support()
         out = np.full(qa.shape, np.nan)
-        out[inside] = inner(qa[inside])
+        out[inside] = values
         out[qa == 0.0] = low
         out[qa == 1.0] = high
         return out

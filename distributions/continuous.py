@@ -62,11 +62,12 @@ class Continuous(Family):
 
     def mass(self, a: float, b: float) -> float:
         """``P(a < X < b)``, from the CDF or, in the upper tail, from the survival function."""
-        fa = float(self._cdf(np.asarray(a, dtype=np.float64)))
-        if fa > 0.5:
-            sfs = self._sf(np.array([a, b], dtype=np.float64))
-            return float(sfs[0] - sfs[1])
-        return float(self._cdf(np.asarray(b, dtype=np.float64))) - fa
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            fa = float(self._cdf(np.asarray(a, dtype=np.float64)))
+            if fa > 0.5:
+                sfs = self._sf(np.array([a, b], dtype=np.float64))
+                return float(sfs[0] - sfs[1])
+            return float(self._cdf(np.asarray(b, dtype=np.float64))) - fa
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """Inverse CDF."""
@@ -74,7 +75,8 @@ class Continuous(Family):
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         """CDF."""
-        return np.asarray(self._cdf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            return np.asarray(self._cdf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 class Normal(Continuous):
@@ -164,8 +166,9 @@ class Lognormal(Continuous):
         return self.mean() * shifted.mass(a, b)
 
     def mean(self) -> float:
-        """``exp(mu + sigma**2 / 2)``."""
-        return math.exp(self.mu + 0.5 * self.sigma**2)
+        """``exp(mu + sigma**2 / 2)`` (``inf`` when that overflows)."""
+        with np.errstate(over="ignore"):
+            return float(np.exp(self.mu + 0.5 * self.sigma**2))
 
     def support(self) -> tuple[float, float]:
         """``(0, inf)``."""
@@ -292,9 +295,10 @@ class Truncated(Distribution):
                 f"{fmt(high if high is not None else math.inf)}] has zero probability under "
                 f"{parent.describe()}",
             )
-        self._upper = float(parent._cdf(np.asarray(self.low, dtype=np.float64))) > 0.5
         bound = np.asarray(self.low, dtype=np.float64)
-        self._start = float(parent._sf(bound) if self._upper else parent._cdf(bound))
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            self._upper = float(parent._cdf(bound)) > 0.5
+            self._start = float(parent._sf(bound) if self._upper else parent._cdf(bound))
 
     def _ppf(self, q: FloatArray) -> FloatArray:
         if self._upper:
@@ -310,10 +314,11 @@ class Truncated(Distribution):
     def cdf(self, x: ArrayLike) -> FloatArray:
         """CDF of the truncated distribution."""
         xa = np.asarray(x, dtype=np.float64)
-        if self._upper:
-            c = (self._start - self.parent._sf(xa)) / self._mass
-        else:
-            c = (self.parent._cdf(xa) - self._start) / self._mass
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            if self._upper:
+                c = (self._start - self.parent._sf(xa)) / self._mass
+            else:
+                c = (self.parent._cdf(xa) - self._start) / self._mass
         return np.asarray(np.clip(c, 0.0, 1.0), dtype=np.float64)
 
     def mean(self) -> float:

@@ -166,21 +166,26 @@ def _bandwidth(smooth: object, values: FloatArray) -> float | None:
         return None
     if smooth is True or smooth is np.True_:
         n = values.size
-        sd = float(np.std(values, ddof=1)) if n > 1 else 0.0
-        iqr = float(np.subtract(*np.percentile(values, [75, 25]))) / 1.34
+        scaled = values / max(float(np.abs(values).max()), 1e-300)  # no overflow in the sd
+        sd = float(np.std(scaled, ddof=1)) if n > 1 else 0.0
+        iqr = float(np.subtract(*np.percentile(scaled, [75, 25]))) / 1.34
         spread = min(sd, iqr) if iqr > 0.0 else sd
         if not spread > 0.0:
             raise DistributionError(
                 "smooth", f"needs at least two distinct values to pick a bandwidth (got n={n})"
             )
-        return 0.9 * spread * n ** (-0.2)
-    what = "must be true, false or a bandwidth > 0"
-    try:
-        h = to_float("smooth", smooth)
-    except DistributionError:
-        raise DistributionError("smooth", f"{what} (got {show(smooth)})") from None
-    if not h > 0.0:
-        raise DistributionError("smooth", f"{what} (got {show(smooth)})")
+        h = 0.9 * spread * n ** (-0.2) * float(np.abs(values).max())
+    else:
+        what = "must be true, false or a bandwidth > 0"
+        try:
+            h = to_float("smooth", smooth)
+        except DistributionError:
+            raise DistributionError("smooth", f"{what} (got {show(smooth)})") from None
+        if not h > 0.0:
+            raise DistributionError("smooth", f"{what} (got {show(smooth)})")
+    lo, hi = float(values.min()) - _REACH * h, float(values.max()) + _REACH * h
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(hi - lo)):
+        raise DistributionError("smooth", f"the values +- {_REACH:g} bandwidths overflow a float")
     return h
 
 
@@ -193,7 +198,8 @@ def _kde_grid(values: FloatArray, h: float) -> tuple[FloatArray, FloatArray]:
     """
     n = values.size
     lo, hi = values[0] - _REACH * h, values[-1] + _REACH * h
-    size = min(max(math.ceil((hi - lo) / h * _PER_BANDWIDTH), _MIN_GRID), _MAX_GRID) + 1
+    cells = float(hi - lo) / h * _PER_BANDWIDTH  # may be inf for a tiny bandwidth
+    size = int(math.ceil(min(max(cells, _MIN_GRID), _MAX_GRID))) + 1
     x = np.linspace(lo, hi, size)
     dx = (hi - lo) / (size - 1)
     acc = np.searchsorted(values, x, side="left").astype(np.float64)

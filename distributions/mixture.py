@@ -97,7 +97,8 @@ class Mixture(Family):
     def _ppf_continuous(self, q: FloatArray) -> FloatArray:
         """Invert the CDF tabulated at the components' quantiles, then refine."""
         levels = special.expit(np.linspace(-_LOGIT_REACH, _LOGIT_REACH, _GRID_LEVELS))
-        grid = np.unique(np.concatenate([c.ppf(levels) for c in self._live]))
+        with np.errstate(over="ignore"):
+            grid = np.unique(np.concatenate([c.ppf(levels) for c in self._live]))
         grid = grid[np.isfinite(grid)]
         fgrid = self._cdf(grid)
         j = np.clip(np.searchsorted(fgrid, q, side="left"), 1, grid.size - 1)

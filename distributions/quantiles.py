@@ -204,7 +204,11 @@ def beta_from_quantiles(pair: QuantilePair) -> tuple[float, float]:
 
 def lognormal_from_moments(mean: float, sd: float) -> tuple[float, float]:
     """Return ``(mu, sigma)`` of the lognormal with this mean and standard deviation."""
-    sigma2 = math.log1p((sd / mean) ** 2)
+    ratio = sd / mean
+    if ratio > 1.0:  # log(1 + r**2) without overflow
+        sigma2 = 2.0 * math.log(ratio) + math.log1p(ratio**-2)
+    else:
+        sigma2 = math.log1p(ratio * ratio)
     return math.log(mean) - sigma2 / 2.0, math.sqrt(sigma2)
 
 
@@ -217,10 +221,15 @@ def beta_from_moments(mean: float, sd: float) -> tuple[float, float]:
             f"is too large for a beta with mean {mean:.6g} (got {sd:.6g}; "
             f"must be < sqrt(mean * (1 - mean)) = {math.sqrt(limit):.6g})",
         )
-    k = limit / (sd * sd) - 1.0
+    k = limit / sd / sd - 1.0
+    if not math.isfinite(k):
+        raise DistributionError("sd", f"is too small to represent as a beta (got {sd:.6g})")
     return mean * k, (1.0 - mean) * k
 
 
 def gamma_from_moments(mean: float, sd: float) -> tuple[float, float]:
     """Return ``(shape, scale)`` of the gamma with this mean and standard deviation."""
-    return (mean / sd) ** 2, sd * sd / mean
+    shape, scale = (mean / sd) * (mean / sd), sd / mean * sd
+    if not (math.isfinite(shape) and shape > 0.0 and math.isfinite(scale) and scale > 0.0):
+        raise DistributionError("sd", f"is out of range for a gamma with mean {mean:.6g}")
+    return shape, scale

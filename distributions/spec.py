@@ -35,6 +35,9 @@ FAMILIES: dict[str, type[Family]] = {
     )
 }
 
+#: The most extreme uniforms a generator produces (``Generator.random`` has 53 bits).
+_EXTREME_Q = np.array([2.0**-53, 1.0 - 2.0**-53])
+
 #: Per-input options that belong to the caller (it strips them before calling ``parse``).
 CALLER_KEYS = ("vary", "persistence")
 
@@ -116,4 +119,23 @@ def _parse_table(spec: Mapping[object, object], base_dir: Path | None) -> Distri
             )
         if key != "dist":
             params[key] = value
-    return family.from_params(params, base_dir)
+    try:
+        return _check_finite(family.from_params(params, base_dir))
+    except (ArithmeticError, FloatingPointError) as err:  # a safety net for extreme numbers
+        raise DistributionError(
+            "", f"the parameters are out of floating-point range for {name} ({err})"
+        ) from None
+
+
+def _check_finite(dist: Distribution) -> Distribution:
+    """Reject distributions whose mean or extreme draws overflow a float."""
+    with np.errstate(all="ignore"):
+        ends = dist.ppf(_EXTREME_Q)
+        mean = dist.mean()
+    if not (np.isfinite(ends).all() and math.isfinite(mean)):
+        raise DistributionError(
+            "",
+            f"{dist.describe()} gives values too large for a float (mean {mean:.6g}, "
+            f"extreme draws {ends[0]:.6g} and {ends[1]:.6g}); rescale the parameters",
+        )
+    return dist

@@ -76,9 +76,13 @@ class Config:
                                                       for c in channels) else ()
 
     @property
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.depth.segments)
+
+    @property
     def metrics(self) -> tuple[str, ...]:
         """Every metric name of a run of this config, in table order."""
-        return schema.metric_names(self.stages, self.channel_names)
+        return schema.metric_names(self.stages, self.channel_names, self.segment_names)
 
     def stage_rate(self, stage: str) -> str:
         """The dotted name of a stage's rate input."""
@@ -191,9 +195,16 @@ def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
         raise ConfigError("retention.early_months" if early is None else
                           "retention.early_churn", "early_churn and early_months go together")
     early_months = 0 if early is None else as_integer(early, "retention.early_months", 1)
+    segments = gtm.parse_segments(raw.get("segments"), stages, inputs, base_dir, taken, months)
+    if any(s.close_rate for s in segments) and len(stages) - 1 in lags:
+        raise ConfigError(f"funnel.{stages[-1]}.lag", "with segments closing at their own "
+                                                      "close_rate, give the sales cycle as a "
+                                                      "segment lag")
     return Depth(channels, lags, pipeline,
                  gtm.parse_seasonality(raw.get("seasonality")),
-                 gtm.parse_shocks(raw.get("shocks"), stages, base_dir, taken), early_months)
+                 gtm.parse_shocks(raw.get("shocks"), stages, base_dir, taken), early_months,
+                 gtm.parse_sales_team(raw.get("sales_team"), stages, inputs, base_dir),
+                 segments)
 
 
 def _simulation(table: dict[str, Any]) -> Simulation:

@@ -30,7 +30,7 @@ from .metrics import (
     unit_economics,
 )
 from .model import ModelShape, flow_names, initial_state, simulate
-from .params import Parameters, draw_parameters
+from .params import Parameters, Value, draw_parameters
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
@@ -58,13 +58,35 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     return out
 
 
+def _blended(shape: ModelShape, p: Parameters) -> tuple[Value, Value]:
+    """ARPA and churn for the unit economics: the inputs themselves, or with segments the
+    share-weighted ARPA and the churn that makes arpa * margin / churn the share-weighted
+    LTV of the segments (0 when a segment with a share never churns: LTV is infinite)."""
+    segments = shape.depth.segments
+    if not segments:
+        return p.whole("revenue.arpa"), p.whole("retention.churn")
+    arpa: Value = 0.0
+    lifetime: Value = 0.0
+    for s in segments:
+        share, value, churn = p.whole(s.share), p.whole(s.arpa), p.whole(s.churn)
+        arpa = arpa + share * value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lifetime = lifetime + np.where(share * value > 0, share * value / churn, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        churn_equivalent = np.where(np.isinf(lifetime), 0.0,
+                                    np.divide(arpa, lifetime, out=np.ones_like(
+                                        np.asarray(lifetime, dtype=float)),
+                                              where=np.asarray(lifetime) > 0))
+    return arpa, churn_equivalent
+
+
 def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
                integer: bool) -> dict[str, np.ndarray]:
     """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest)."""
-    new = out[shape.stages[-1]]
-    arpa, margin = p.whole("revenue.arpa"), p.whole("revenue.gross_margin")
-    derived = unit_economics(out["sm_spend"], new, arpa, margin, p.whole("retention.churn"),
-                             window)
+    new = out["new_customers"] if shape.depth.segments else out[shape.stages[-1]]
+    arpa, churn = _blended(shape, p)
+    margin = p.whole("revenue.gross_margin")
+    derived = unit_economics(out["sm_spend"], new, arpa, margin, churn, window)
     for channel in shape.channels:
         derived[f"{channel}.cac"] = cac(out[f"{channel}.spend"], out[f"{channel}.new_customers"],
                                         window)
@@ -74,8 +96,7 @@ def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], win
     derived["runway_months"] = runway_months(out["cash"])
     derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window)
     derived["nrr"] = nrr(factors)
-    later = (1.0 - np.asarray(p.whole("retention.churn"))) \
-        * (1.0 + np.asarray(p.whole("revenue.expansion")))
+    later = (1.0 - np.asarray(churn)) * (1.0 + np.asarray(p.whole("revenue.expansion")))
     if later.ndim == 2:
         later = later[:, -1]
     derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
@@ -132,7 +153,9 @@ Progress = Callable[[int, int], None]
 def _shape(config: Config, shocks: bool = True) -> ModelShape:
     return ModelShape(config.stages, config.simulation.months,
                       float(config.inputs["revenue.arpa"].dist.mean()),
-                      "start.mrr" in config.inputs, config.depth, config.channel_names, shocks)
+                      "start.mrr" in config.inputs, config.depth, config.channel_names, shocks,
+                      tuple(float(config.inputs[s.arpa].dist.mean())
+                            for s in config.depth.segments))
 
 
 def plan_line(config: Config) -> dict[str, np.ndarray]:

@@ -28,6 +28,15 @@ class Flows:
         """Units arriving straight at a stage (a channel entering below the top)."""
         raise NotImplementedError
 
+    def allocate(self, key: str, queues: list[np.ndarray], worked: np.ndarray
+                 ) -> list[np.ndarray]:
+        """Split ``worked`` units among ``queues`` (drawn without replacement)."""
+        raise NotImplementedError
+
+    def split(self, key: str, count: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
+        """Split ``count`` by ``shares`` (summing to 1): multinomially, or in expectation."""
+        raise NotImplementedError
+
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
         """Spread ``count`` over delays 0, 1, ... months with probabilities ``pmf`` (which
         may sum to less than 1: the rest arrives after the horizon); shape (n, len(pmf))."""
@@ -50,6 +59,15 @@ class ExpectedFlows(Flows):
 
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
         return np.asarray(count, dtype=np.float64)[:, None] * pmf
+
+    def split(self, key: str, count: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
+        return [np.asarray(count, dtype=np.float64) * s for s in shares]
+
+    def allocate(self, key: str, queues: list[np.ndarray], worked: np.ndarray
+                 ) -> list[np.ndarray]:
+        total = sum(queues, np.zeros_like(worked))
+        share = np.divide(worked, total, out=np.zeros_like(worked, dtype=float), where=total > 0)
+        return [q * share for q in queues]
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
         return count * rate
@@ -84,6 +102,27 @@ class BinomialFlows(Flows):
 
     def arrive(self, key: str, mean: np.ndarray) -> np.ndarray:
         return self._rng(key).poisson(mean)
+
+    def split(self, key: str, count: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
+        parts = self._rng(key).multinomial(np.asarray(count, dtype=np.int64),
+                                           shares / shares.sum())
+        return list(parts.T)
+
+    def allocate(self, key: str, queues: list[np.ndarray], worked: np.ndarray
+                 ) -> list[np.ndarray]:
+        """A multivariate hypergeometric draw, as successive hypergeometric draws."""
+        rng = self._rng(key)
+        queues = [np.asarray(q, dtype=np.int64) for q in queues]
+        left = sum(queues, np.zeros(len(worked), dtype=np.int64))
+        sample = np.asarray(worked, dtype=np.int64)
+        out = []
+        for queue in queues[:-1]:
+            take = rng.hypergeometric(queue, left - queue, sample)
+            out.append(take)
+            sample = sample - take
+            left = left - queue
+        out.append(sample)
+        return out
 
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
         rest = max(0.0, 1.0 - float(pmf.sum()))

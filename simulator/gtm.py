@@ -33,7 +33,19 @@ from .validate import (
 )
 
 CHANNEL_KEYS = ("name", "enters", "volume", "growth", "spend", "spend_growth", "cost_per_unit",
-                "elasticity", "rates")
+                "elasticity", "rates", "contacts", "sends", "click_rate", "click_to_lead",
+                "unsubscribe")
+KIND_KEYS = {
+    "volume": {"volume": ("count", None), "growth": ("growth", 0.0)},
+    "paid": {"spend": ("money", None), "spend_growth": ("growth", 0.0),
+             "cost_per_unit": ("positive", None), "elasticity": ("elasticity", 1.0)},
+    "nurture": {"contacts": ("count", None), "sends": ("factor", 1.0),
+                "click_rate": ("rate", None), "click_to_lead": ("rate", None),
+                "unsubscribe": ("rate", 0.0)},
+}
+TEAM_KEYS = {"reps": ("count", None), "hires_per_month": ("factor", 0.0),
+             "opportunities_per_rep": ("factor", None), "cost_per_rep": ("money", 0.0)}
+SEGMENT_KEYS = ("name", "share", "close_rate", "arpa", "churn", "expansion", "lag", "lag_pmf")
 SHOCK_KEYS = ("name", "probability", "duration", "impact", "target")
 SEASONALITY_KEYS = ("multipliers", "first_month", "churn")
 SHOCK_TARGETS = ("acquisition", "churn", "spend")
@@ -43,15 +55,43 @@ ACQUISITION = "acquisition"  # the channel that [acquisition] describes
 @dataclass(frozen=True)
 class Channel:
     """A source of volume entering the funnel at ``enters`` (-1: as visitors; else the index
-    of the stage it enters at). ``paid`` channels buy volume with diminishing returns."""
+    of the stage it enters at). ``kind``: "visitors" ([acquisition]), "volume", "paid" (buys
+    volume with diminishing returns) or "nurture" (an emailed contact database)."""
 
     name: str
     enters: int
-    paid: bool
+    kind: str
     rates: tuple[str, ...]  # input name of each stage's conversion rate for this channel
+
+    @property
+    def paid(self) -> bool:
+        return self.kind == "paid"
 
     def input(self, key: str) -> str:
         return f"channels.{self.name}.{key}"
+
+
+@dataclass(frozen=True)
+class SalesTeam:
+    """Reps work the units at stage ``stage``; capacity limits how many are worked a month,
+    the rest wait in a backlog. Inputs are ``sales_team.<key>``."""
+
+    stage: int
+    ramp_months: int
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A customer segment: its share of new customers (or of the units entering the last
+    stage, converted at its own ``close_rate``), and its own revenue and churn inputs."""
+
+    name: str
+    share: str  # input names
+    close_rate: str | None
+    arpa: str
+    churn: str
+    expansion: str
+    lag: tuple[float, ...] | None
 
 
 @dataclass(frozen=True)
@@ -86,6 +126,8 @@ class Depth:
     seasonality: Seasonality | None
     shocks: tuple[Shock, ...]
     early_months: int  # customers younger than this churn at retention.early_churn
+    sales_team: SalesTeam | None = None
+    segments: tuple[Segment, ...] = ()
 
 
 def _name(value: Any, key: str, taken: set[str]) -> str:
@@ -110,7 +152,7 @@ def parse_channels(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
                    ) -> tuple[Channel, ...]:
     """``[[channels]]`` (plus the channel ``[acquisition]`` describes, first)."""
     default_rates = tuple(f"funnel.{s}.rate" for s in stages)
-    out = [Channel(ACQUISITION, -1, False, default_rates)] if has_acquisition else []
+    out = [Channel(ACQUISITION, -1, "visitors", default_rates)] if has_acquisition else []
     if raw is None:
         return tuple(out)
     if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
@@ -120,21 +162,21 @@ def parse_channels(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
         taken.add(name)
         prefix = f"channels.{name}"
         check_keys(entry, CHANNEL_KEYS, f"{prefix}.")
-        enters = _stage_index(entry.get("enters", "visitors"), f"{prefix}.enters", stages, True)
-        paid = "spend" in entry
-        given = "volume" in entry
-        if paid == given:
-            raise ConfigError(prefix, "needs either volume (units a month) or spend with "
-                                      "cost_per_unit (paid acquisition), not both")
-        wanted = {"volume": ("count", None), "growth": ("growth", 0.0)} if given else {
-            "spend": ("money", None), "spend_growth": ("growth", 0.0),
-            "cost_per_unit": ("positive", None), "elasticity": ("elasticity", 1.0)}
-        for key in ("volume", "growth") if paid else ("spend", "spend_growth", "cost_per_unit",
-                                                      "elasticity"):
-            if key in entry:
-                raise ConfigError(f"{prefix}.{key}", "belongs to the other kind of channel "
-                                                     "(volume + growth, or spend + "
-                                                     "spend_growth + cost_per_unit + elasticity)")
+        kinds = [k for k, first in (("volume", "volume"), ("paid", "spend"),
+                                    ("nurture", "contacts")) if first in entry]
+        if len(kinds) != 1:
+            raise ConfigError(prefix, "needs exactly one of volume (units a month), spend "
+                                      "(paid acquisition) or contacts (a nurture database)")
+        kind_name = kinds[0]
+        default_entry = stages[0] if kind_name == "nurture" else "visitors"
+        enters = _stage_index(entry.get("enters", default_entry), f"{prefix}.enters", stages,
+                              kind_name != "nurture")
+        wanted = KIND_KEYS[kind_name]
+        for other, keys in KIND_KEYS.items():
+            for key in keys:
+                if other != kind_name and key in entry and key not in wanted:
+                    raise ConfigError(f"{prefix}.{key}", f"belongs to a {other} channel, not "
+                                                         f"a {kind_name} one")
         for key, (kind, default) in wanted.items():
             if key not in entry and default is None:
                 raise ConfigError(f"{prefix}.{key}", "is required")
@@ -154,7 +196,77 @@ def parse_channels(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
             name_ = f"{prefix}.rates.{stage}"
             inputs[name_] = validate_input(name_, "rate", spec, base_dir)
             rates[index] = name_
-        out.append(Channel(name, enters, paid, tuple(rates)))
+        out.append(Channel(name, enters, kind_name, tuple(rates)))
+    return tuple(out)
+
+
+def parse_sales_team(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
+                     base_dir: Path) -> SalesTeam | None:
+    """``[sales_team]``: reps, hires_per_month, ramp_months, opportunities_per_rep,
+    cost_per_rep, and the ``stage`` they work (default: the stage before the last)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("sales_team", f"must be a table (got {show(raw)})")
+    check_keys(raw, (*TEAM_KEYS, "ramp_months", "stage"), "sales_team.")
+    if len(stages) < 2:
+        raise ConfigError("sales_team", "needs at least two funnel stages (reps work the "
+                                        "units of one stage into the next)")
+    stage = _stage_index(raw.get("stage", stages[-2]), "sales_team.stage", stages, False)
+    if stage == len(stages) - 1:
+        raise ConfigError("sales_team.stage", "reps work units into the next stage; the last "
+                                              "stage has none")
+    for key, (kind, default) in TEAM_KEYS.items():
+        if key not in raw and default is None:
+            raise ConfigError(f"sales_team.{key}", "is required")
+        name = f"sales_team.{key}"
+        inputs[name] = validate_input(name, kind, raw.get(key, default), base_dir)
+    ramp = as_integer(raw.get("ramp_months", 1), "sales_team.ramp_months", 1)
+    return SalesTeam(stage, ramp)
+
+
+def parse_segments(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
+                   base_dir: Path, taken: set[str], months: int) -> tuple[Segment, ...]:
+    """``[[segments]]``: name, share (of new customers) or share + close_rate (of the units
+    entering the last stage), and optional arpa, churn, expansion, lag / lag_pmf."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, dict) for s in raw):
+        raise ConfigError("segments", f"must be [[segments]] tables (got {show(raw)})")
+    out = []
+    with_close = [("close_rate" in entry) for entry in raw]
+    if any(with_close) and not all(with_close):
+        raise ConfigError("segments", "give close_rate for every segment or for none")
+    total = 0.0
+    for i, entry in enumerate(raw):
+        name = _name(entry.get("name"), f"segments[{i + 1}].name", taken)
+        taken.add(name)
+        prefix = f"segments.{name}"
+        check_keys(entry, SEGMENT_KEYS, f"{prefix}.")
+        if "share" not in entry:
+            raise ConfigError(f"{prefix}.share", "is required (a share of new customers)")
+        share = as_number(entry["share"], f"{prefix}.share")
+        if not 0 <= share <= 1:
+            raise ConfigError(f"{prefix}.share", f"must be in [0, 1] (got {share:g})")
+        total += share
+        inputs[f"{prefix}.share"] = validate_input(f"{prefix}.share", "rate", share, base_dir)
+        names = {}
+        for key, kind, default in (("arpa", "money", "revenue.arpa"),
+                                   ("churn", "rate", "retention.churn"),
+                                   ("expansion", "growth", "revenue.expansion"),
+                                   ("close_rate", "rate", None)):
+            if key in entry:
+                names[key] = f"{prefix}.{key}"
+                inputs[names[key]] = validate_input(names[key], kind, entry[key], base_dir)
+            elif default is not None:
+                if default not in inputs:
+                    raise ConfigError(f"{prefix}.{key}", f"is required ({default} is not set)")
+                names[key] = default
+        out.append(Segment(name, f"{prefix}.share", names.get("close_rate"), names["arpa"],
+                           names["churn"], names["expansion"],
+                           lag_pmf(entry, prefix, months, base_dir)))
+    if not math.isclose(total, 1.0, abs_tol=1e-9):
+        raise ConfigError("segments", f"shares must sum to 1 (got {total:g})")
     return tuple(out)
 
 

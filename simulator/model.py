@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .book import Book, BookInputs
 from .events import Shocks
 from .flows import Flows
-from .funnel import Acquisition, column, compounded
+from .funnel import Acquisition, Onboarding, column, compounded
 from .gtm import Depth
 from .params import Parameters, Value
 
@@ -29,44 +30,18 @@ class ModelShape:
     depth: Depth
     channels: tuple[str, ...] = ()  # channels whose metrics are reported
     shocks: bool = True  # False for the plan line: no random events
+    segment_arpa_means: tuple[float, ...] = ()
 
 
 def flow_names(shape: ModelShape) -> tuple[str, ...]:
     """The arrays :func:`simulate` fills."""
     per_channel = tuple(f"{c}.{m}" for c in shape.channels for m in ("new_customers", "spend"))
+    per_segment = tuple(f"{s.name}.{m}" for s in shape.depth.segments
+                        for m in ("new_customers", "customers", "mrr"))
     shocks = tuple(f"shock:{s.name}" for s in shape.depth.shocks)
+    segmented = ("new_customers",) if shape.depth.segments else ()
     return ("visitors", *shape.stages, "churned", "customers", "mrr", "sm_spend", "cash",
-            *per_channel, *shocks)
-
-
-class Retention:
-    """Customers and their churn; with early-life churn, customers younger than
-    ``early_months`` sit in age buckets and churn at ``retention.early_churn``."""
-
-    def __init__(self, customers: np.ndarray, early_months: int) -> None:
-        self.mature = customers
-        self.young = np.zeros((len(customers), early_months), dtype=customers.dtype)
-
-    @property
-    def customers(self) -> np.ndarray:
-        return self.mature + self.young.sum(axis=1) if self.young.shape[1] else self.mature
-
-    def month(self, flows: Flows, churn: Value, early_churn: Value, new: np.ndarray
-              ) -> np.ndarray:
-        """Churn this month's customers, add the new ones; returns the churned count."""
-        churned = flows.thin("churn", self.mature, churn)
-        self.mature = self.mature - churned
-        if self.young.shape[1]:
-            rate = early_churn[:, None] if isinstance(early_churn, np.ndarray) else early_churn
-            young_churned = flows.thin("early churn", self.young, rate)
-            churned = churned + young_churned.sum(axis=1)
-            self.young = self.young - young_churned
-            self.mature = self.mature + self.young[:, -1]
-            self.young[:, 1:] = self.young[:, :-1].copy()
-            self.young[:, 0] = new
-        else:
-            self.mature = self.mature + new
-        return churned
+            *segmented, *per_channel, *per_segment, *shocks)
 
 
 def initial_state(shape: ModelShape, p: Parameters, integer: bool
@@ -83,21 +58,43 @@ def initial_state(shape: ModelShape, p: Parameters, integer: bool
     return customers, mrr, column(p.whole("start.cash"), p.n)
 
 
+def _books(shape: ModelShape, p: Parameters, flows: Flows) -> list[Book]:
+    """One book for the company, or one per segment (start customers split by share, start
+    MRR in proportion to customers times each segment's mean ARPA)."""
+    customers, mrr, _ = initial_state(shape, p, flows.integer_counts)
+    early = shape.depth.early_months
+    segments = shape.depth.segments
+    if not segments:
+        return [Book(BookInputs("revenue.arpa", "retention.churn", "revenue.expansion"),
+                     customers, mrr, early)]
+    shares = [float(p.at(s.share, 1)) for s in segments]
+    split = flows.split("segments start", customers, np.asarray(shares))
+    weights = [c * m for c, m in zip(split, shape.segment_arpa_means, strict=True)]
+    total = sum(weights, np.zeros(p.n))
+    books = []
+    for segment, count, weight in zip(segments, split, weights, strict=True):
+        share_of_mrr = np.divide(weight, total, out=np.zeros(p.n), where=total > 0)
+        books.append(Book(BookInputs(segment.arpa, segment.churn, segment.expansion,
+                                     f"{segment.name}:"), count, mrr * share_of_mrr, early))
+    return books
+
+
 def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | None = None,
              out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Run the month loop for one block of paths.
 
     Fills (and returns) arrays of shape (n, months) for visitors, each stage, churned,
-    customers, mrr, sm_spend and cash (new customers are the last stage's count), per-channel
-    new customers and spend, and each shock's activity; ``out`` may hold preallocated arrays
-    (or views) to write into.
+    customers, mrr, sm_spend and cash, per-channel new customers and spend, per-segment new
+    customers, customers and MRR, and each shock's activity; ``out`` may hold preallocated
+    arrays (or views) to write into.
     """
     n, months, depth = p.n, shape.months, shape.depth
     if out is None:
         out = {name: np.empty((n, months)) for name in flow_names(shape)}
-    customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
-    retention = Retention(customers, depth.early_months)
+    _, _, cash = initial_state(shape, p, flows.integer_counts)
+    books = _books(shape, p, flows)
     acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
+    onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
     early = "retention.early_churn" if depth.early_months else None
     factors: dict[str, Value] = {}
     for t in range(1, months + 1):
@@ -109,21 +106,18 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         out["visitors"][:, t - 1] = volume.visitors
         for stage, count in zip(shape.stages, volume.stages, strict=True):
             out[stage][:, t - 1] = count
-        new = volume.stages[-1]
-        churn = p.at("retention.churn", t) * shocks.get("churn", 1.0)
+        churn_factor: Value = shocks.get("churn", 1.0)
         if depth.seasonality and depth.seasonality.churn:
-            churn = churn * season
-        customers = retention.customers
-        churned = retention.month(flows, np.minimum(churn, 1.0) if shocks or season != 1.0
-                                  else churn, p.at(early, t) if early else 0.0, new)
-        churned_share = np.divide(churned, customers, out=np.zeros(n), where=customers > 0)
-        retained = np.where(customers > 0, 1.0 - churned_share, 0.0)
-        customers = retention.customers
-        mrr = mrr * retained * (1.0 + p.at("revenue.expansion", t)) \
-            + new * p.at("revenue.arpa", t)
+            churn_factor = churn_factor * season
+        news = onboarding.month(t, volume, p)
+        churned = sum(book.month(p, t, flows, churn_factor, p.at(early, t) if early else 0.0,
+                                 new) for book, new in zip(books, news, strict=True))
+        customers = sum(book.customers for book in books)
+        mrr = sum(book.mrr for book in books)
         sm_spend = column((p.at("costs.marketing", t) * factors["costs.marketing_growth"])
                           * shocks.get("spend", 1.0)
                           + p.at("costs.sales", t) * factors["costs.sales_growth"], n)
+        sm_spend = sm_spend + volume.team_spend
         for spend in volume.channel_spend.values():
             sm_spend = sm_spend + spend
         opex = p.at("costs.other_opex", t) * factors["costs.other_opex_growth"]
@@ -133,9 +127,16 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         out["mrr"][:, t - 1] = mrr
         out["sm_spend"][:, t - 1] = sm_spend
         out["cash"][:, t - 1] = cash
+        if depth.segments:
+            out["new_customers"][:, t - 1] = sum(news)
         for name in shape.channels:
             out[f"{name}.new_customers"][:, t - 1] = volume.channel_new[name]
             out[f"{name}.spend"][:, t - 1] = volume.channel_spend.get(name, 0.0)
+        # without segments there is one book for the company and no segment metrics
+        for segment, book, new in zip(depth.segments, books, news, strict=False):
+            out[f"{segment.name}.new_customers"][:, t - 1] = new
+            out[f"{segment.name}.customers"][:, t - 1] = book.customers
+            out[f"{segment.name}.mrr"][:, t - 1] = book.mrr
         for name, values in active.items():
             out[f"shock:{name}"][:, t - 1] = values
     return out

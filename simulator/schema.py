@@ -61,7 +61,8 @@ PLAIN_KEYS = {"start": ("pipeline",), "retention": ("early_months",)}
 CORRELATION_KEYS = ("between", "rho")
 INPUT_OPTIONS = ("vary", "persistence")
 SECTIONS = ("simulation", "start", "acquisition", "funnel", "revenue", "retention", "costs",
-            "metrics", "correlations", "channels", "seasonality", "shocks")
+            "metrics", "correlations", "channels", "seasonality", "shocks", "sales_team",
+            "segments")
 
 SAMPLING = ("random", "lhs", "sobol")
 FLOWS = ("binomial", "expected")
@@ -73,6 +74,7 @@ METRICS = ("visitors", "new_customers", "churned", "customers", "mrr", "arr", "r
            "cumulative_revenue", "sm_spend", "cac", "cac_payback_months", "ltv", "ltv_to_cac",
            "cash", "runway_months", "burn_multiple", "nrr", "cohort_payback_months")
 DEPTH_METRICS = ("new_customers", "spend", "cac")  # per channel, named <channel>.<metric>
+SEGMENT_METRICS = ("new_customers", "customers", "mrr")  # per segment
 
 #: Unit of each metric, for tables: "#" count, "$" money, "mo" months, "x" ratio.
 UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#", "mrr": "$",
@@ -82,12 +84,15 @@ UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#"
          "spend": "$"}
 
 
-def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = ()) -> tuple[str, ...]:
+def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),
+                 segments: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Every metric of a run, in table order: visitors, one per stage, the rest, then
     ``<channel>.new_customers``, ``<channel>.spend`` and ``<channel>.cac`` per channel when
-    the config has [[channels]]."""
+    the config has [[channels]], and ``<segment>.new_customers``, ``<segment>.customers``,
+    ``<segment>.mrr`` per segment."""
     per_channel = tuple(f"{c}.{m}" for c in channels for m in DEPTH_METRICS)
-    return ("visitors", *stages, *METRICS[1:], *per_channel)
+    per_segment = tuple(f"{s}.{m}" for s in segments for m in SEGMENT_METRICS)
+    return ("visitors", *stages, *METRICS[1:], *per_channel, *per_segment)
 
 
 def unit_of(metric: str) -> str:

@@ -231,3 +231,121 @@ def test_depth_keys_are_validated(change, key):
     with pytest.raises(ConfigError) as info:
         simulator.load_config(cfg)
     assert info.value.key == key, info.value
+
+
+def test_segments_split_new_customers_and_keep_their_own_books():
+    cfg = _cfg(months=12)
+    cfg["start"]["customers"] = 100
+    cfg["segments"] = [
+        {"name": "smb", "share": 0.75, "arpa": 500, "churn": 0.03},
+        {"name": "enterprise", "share": 0.25, "arpa": 12000, "churn": 0.005, "lag_pmf": [0, 1]},
+    ]
+    result = _run(cfg)
+    n = 2500 * 1.02 ** np.arange(12) * RATE
+    np.testing.assert_allclose(result["smb.new_customers"][0], 0.75 * n, rtol=1e-12)
+    np.testing.assert_allclose(result["enterprise.new_customers"][0],
+                               np.concatenate([[0], 0.25 * n[:-1]]), rtol=1e-12)
+    smb = 75.0
+    for t in range(12):
+        smb = smb * 0.97 + 0.75 * n[t]
+    assert math.isclose(result["smb.customers"][0][-1], smb, rel_tol=1e-12)
+    np.testing.assert_allclose(result["customers"], result["smb.customers"]
+                               + result["enterprise.customers"], rtol=1e-12)
+    np.testing.assert_allclose(result["mrr"], result["smb.mrr"] + result["enterprise.mrr"],
+                               rtol=1e-12)
+    # start MRR splits in proportion to customers x mean ARPA
+    start_mrr = 100 * 1500
+    smb_start = start_mrr * 75 * 500 / (75 * 500 + 25 * 12000)
+    assert math.isclose(result["smb.mrr"][0][0],
+                        smb_start * 0.97 * 1.005 + 0.75 * n[0] * 500, rel_tol=1e-12)
+    ltv = 0.8 * (0.75 * 500 / 0.03 + 0.25 * 12000 / 0.005)
+    np.testing.assert_allclose(result["ltv"], ltv, rtol=1e-9)
+
+
+def test_segments_with_their_own_close_rates():
+    cfg = _cfg(months=3)
+    cfg["segments"] = [{"name": "smb", "share": 0.6, "close_rate": 0.5},
+                       {"name": "ent", "share": 0.4, "close_rate": 0.2}]
+    result = _run(cfg)
+    opportunities = 2500 * 1.02 ** np.arange(3) * 0.0075 * 0.8 * 0.2 * 0.5
+    np.testing.assert_allclose(result["smb.new_customers"][0], opportunities * 0.6 * 0.5,
+                               rtol=1e-12)
+    np.testing.assert_allclose(result["new_customers"][0], opportunities * (0.3 + 0.08),
+                               rtol=1e-12)
+
+
+def test_sales_capacity_holds_a_backlog_and_costs_money():
+    cfg = _cfg(months=4)
+    cfg["acquisition"]["visitor_growth"] = 0.0
+    cfg["channels"] = [{"name": "outbound", "enters": "sql", "volume": 20}]
+    cfg["sales_team"] = {"reps": 1, "hires_per_month": 1, "ramp_months": 2,
+                         "opportunities_per_rep": 4, "cost_per_rep": 9000}
+    result = _run(cfg)
+    # opportunities a month: 2500 * 0.0075 * 0.8 * 0.2 * 0.5 = 1.5 (top) + 20 * 0.5 = 10
+    arriving = 11.5
+    ramped = [1 + 0.5, 1 + 0.5 + 1.0, 1 + 0.5 + 1.0 + 1.0, 1 + 0.5 + 3.0]
+    capacity = 4 * np.array(ramped)
+    queue, worked = 0.0, []
+    for c in capacity:
+        queue += arriving
+        worked.append(min(queue, c))
+        queue -= worked[-1]
+    np.testing.assert_allclose(result["customer"][0], 0.4 * np.array(worked), rtol=1e-12)
+    heads = 1 + np.arange(1, 5)
+    base = _run(_cfg(months=4))["sm_spend"][0]
+    np.testing.assert_allclose(result["sm_spend"][0] - base, 9000 * heads, rtol=1e-12)
+
+
+def test_nurture_database_feeds_leads_and_recycles_the_rest():
+    cfg = _cfg(months=2)
+    del cfg["acquisition"]
+    cfg["channels"] = [{"name": "newsletter", "contacts": 5000, "sends": 2, "click_rate": 0.04,
+                        "click_to_lead": 0.25, "unsubscribe": 0.01}]
+    result = _run(cfg)
+    chance = 1 - (1 - 0.04 * 0.25) ** 2
+    leads1 = 5000 * chance
+    assert math.isclose(result["lead"][0][0], leads1, rel_tol=1e-12)
+    pool = (5000 - leads1) * (1 - 0.01) + leads1 * (1 - 0.8)  # unconverted leads come back
+    assert math.isclose(result["lead"][0][1], pool * chance, rel_tol=1e-12)
+    assert (result["visitors"] == 0).all()
+
+
+def test_binomial_means_agree_with_expected_for_segments_capacity_and_nurture():
+    cfg = _cfg(months=8, paths=1)
+    cfg["channels"] = [{"name": "newsletter", "contacts": 3000, "click_rate": 0.05,
+                        "click_to_lead": 0.3},
+                       {"name": "outbound", "enters": "sql", "volume": 8}]
+    cfg["sales_team"] = {"reps": 1, "opportunities_per_rep": 50}  # not binding
+    cfg["segments"] = [{"name": "a", "share": 0.5, "churn": 0.05},
+                       {"name": "b", "share": 0.5, "lag_pmf": [0.5, 0.5]}]
+    expected = _run(cfg)
+    cfg["simulation"].update(flows="binomial", paths=20000)
+    binomial = _run(cfg)
+    for name in ("lead", "sql", "customer", "a.customers", "b.new_customers", "customers",
+                 "mrr"):
+        for month in (1, 4, 8):
+            x = binomial.at(name, month)
+            se = x.std(ddof=1) / math.sqrt(len(x))
+            assert abs(x.mean() - expected.at(name, month)[0]) <= 4 * se + 1e-9, (name, month)
+
+
+@pytest.mark.parametrize("change, key", [
+    (lambda c: c.update(segments=[{"name": "a", "share": 0.5}, {"name": "b", "share": 0.4}]),
+     "segments"),
+    (lambda c: c.update(segments=[{"name": "a", "share": 1.0, "close_rate": 0.3}])
+     or c["funnel"][4].update(lag_pmf=[0, 1]), "funnel.customer.lag"),
+    (lambda c: c.update(segments=[{"name": "a", "share": 0.5, "close_rate": 0.3},
+                                  {"name": "b", "share": 0.5}]), "segments"),
+    (lambda c: c.update(sales_team={"reps": 2}), "sales_team.opportunities_per_rep"),
+    (lambda c: c.update(sales_team={"reps": 2, "opportunities_per_rep": 5,
+                                    "stage": "customer"}), "sales_team.stage"),
+    (lambda c: c.update(channels=[{"name": "n", "contacts": 100, "click_rate": 0.1}]),
+     "channels.n.click_to_lead"),
+    (lambda c: c.update(channels=[{"name": "n", "contacts": 100, "volume": 3}]), "channels.n"),
+])
+def test_more_depth_keys_are_validated(change, key):
+    cfg = copy.deepcopy(CONSTANT)
+    change(cfg)
+    with pytest.raises(ConfigError) as info:
+        simulator.load_config(cfg)
+    assert info.value.key == key, info.value

@@ -41,9 +41,9 @@ def test_interrupted_run_leaves_no_file(tmp_path, sig):
     out = tmp_path / "big.csv"
     proc = subprocess.Popen(
         [sys.executable, "-c", "from simulator.cli import main; main()",
-         str(ROOT / "configs" / "base.toml"), "--paths", "200000", "--output", str(out)],
+         str(ROOT / "configs" / "base.toml"), "--paths", "1000000", "--output", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(1.5)
+    time.sleep(4.0)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
