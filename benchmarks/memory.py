@@ -49,7 +49,7 @@ def _storage_bytes(config: simulator.Config, paths: int, chosen: storage.Plan) -
     kept = chosen.kept
     data = (storage.full_bytes(config, paths) if kept is None
             else storage.reduced_bytes(config, paths, len(kept)))
-    return data + storage.input_bytes(config, paths)
+    return int(data + storage.input_bytes(config, paths))
 
 
 def estimate(config: simulator.Config, paths: int) -> Estimate:

@@ -162,7 +162,7 @@ def monaco_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
     try:
         monaco_model.simulate(model, 4, SEED + 3)  # imports monaco and matplotlib
         seconds, value = best_of(lambda: monaco_model.simulate(model, sizes.monaco, SEED + 3), 1)
-    except Exception as error:  # noqa: BLE001 - any failure of a third-party tool is a row
+    except Exception as error:  # any failure of the third-party tool becomes its row's note
         bench.rows.append(Row(name, sizes.monaco, model.months, None,
                               note=f"failed: {type(error).__name__}: {error}"[:60]))
         return

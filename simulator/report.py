@@ -69,8 +69,8 @@ def _headline_label(label: str, month: int) -> str:
 
 def _table_lines(table: pd.DataFrame, cell: Any = None) -> list[str]:
     columns = list(table.columns)
-    width = max(8, *(len(c) for c in columns))
     label = max(20, *(len(str(m)) + 1 for m in table.index))
+    width = max(8 if label <= 22 else 7, *(len(c) for c in columns))  # fit 100 columns
     lines = [f"{'metric':<{label}}{'unit':>6}" + "".join(f"{c:>{width + 1}}" for c in columns)]
     for metric, row in table.iterrows():
         kind = unit(str(metric))
@@ -181,10 +181,26 @@ def _tornado_text(review: Review) -> list[str]:
     return lines
 
 
+def _shocks_text(review: Review) -> list[str]:
+    lines = []
+    for name, result in review.results.items():
+        if not result.config.depth.shocks:
+            continue
+        frame = result.shock_summary()
+        title = "Shocks" + (f" ({name})" if len(review.results) > 1 else "")
+        header = "".join(f"{c:>18}" for c in frame.columns)
+        lines += ["", title, f"{'shock':<20}{header}"]
+        for shock, row in frame.iterrows():
+            cells = [f"{row.iloc[0]:.1f}%"] + [f"{100 * v:.1f}%" for v in row.iloc[1:]]
+            lines.append(f"{shock!s:<20}" + "".join(f"{c:>18}" for c in cells))
+    return lines
+
+
 def text(review: Review) -> str:
     """Terminal tables; fits in 100 columns with the default seven percentiles."""
     body = _single_text(review) if len(review.results) == 1 else _comparison_text(review)
-    return "\n".join(body + _targets_text(review) + _tornado_text(review)) + "\n"
+    extra = _shocks_text(review) + _targets_text(review) + _tornado_text(review)
+    return "\n".join(body + extra) + "\n"
 
 
 def markdown(review: Review) -> str:
@@ -248,6 +264,8 @@ def to_json(review: Review) -> str:
                                "comparison": t.op, "threshold": t.threshold,
                                "probability": p, "low": lo, "high": hi}
                               for t, p, lo, hi in review.target_values[name]]
+        if result.config.depth.shocks:
+            doc["shocks"] = _frame_dict(result.shock_summary())
         if review.sensitivity_of is not None:
             metric, month = review.sensitivity_of
             doc["sensitivity"] = {"metric": metric, "month": month,
