@@ -6,16 +6,21 @@ Nothing here knows about SaaS; research code can use it on its own::
 """
 
 from .base import Distribution, DistributionError
+from .fitting import Fit, fit, fit_table, read_column
 from .joint import ar1_uniforms, correlate, design_uniforms, sample_joint, stream
 from .spec import parse
 
 __all__ = [
     "Distribution",
     "DistributionError",
+    "Fit",
     "ar1_uniforms",
     "correlate",
     "design_uniforms",
+    "fit",
+    "fit_table",
     "parse",
+    "read_column",
     "sample_joint",
     "stream",
 ]

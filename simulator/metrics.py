@@ -126,25 +126,28 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_unit = new * margin / np.where(level > 0, level, 1.0)  # GP(j) = per_unit * F(j)
         needed = before + sm_spend / np.where(per_unit > 0, per_unit, 1.0)
-    out = np.full(new.shape, INF)
-    rows = np.arange(paths)
-    for t in range(months):
-        # vectorised binary search: the first month j >= t with cum[j] >= needed
-        lo = np.full(paths, t)
-        hi = np.full(paths, months)
-        while True:
-            active = lo < hi
-            if not active.any():
-                break
-            mid = (lo + hi) // 2
-            right = cum[rows, np.minimum(mid, months - 1)] < needed[:, t]
-            lo = np.where(active & right, mid + 1, lo)
-            hi = np.where(active & ~right, mid, hi)
-        alive = ends[:, t] == months
-        after = _months_after_horizon(needed[:, t] - cum[:, -1], level[:, -1], later)
-        out[:, t] = np.where(per_unit[:, t] > 0,
-                             np.where(lo < ends[:, t], lo - t + 1.0,
-                                      np.where(alive, months - t + after, INF)), INF)
+    # vectorised binary search over every (path, month): the first j >= t with
+    # cum[j] >= needed[t] (cum is non-decreasing along each path)
+    start = np.broadcast_to(np.arange(months), new.shape)
+    lo = start.copy()
+    hi = np.full(new.shape, months)
+    while True:
+        active = lo < hi
+        if not active.any():
+            break
+        mid = (lo + hi) // 2
+        right = np.take_along_axis(cum, np.minimum(mid, months - 1), axis=1) < needed
+        lo = np.where(active & right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    last_factor = np.asarray(later, dtype=np.float64)
+    if last_factor.ndim == 1:
+        last_factor = last_factor[:, None]
+    after = _months_after_horizon(needed - cum[:, -1:],
+                                  np.broadcast_to(level[:, -1:], new.shape),
+                                  np.broadcast_to(last_factor, new.shape))
+    out = np.where(per_unit > 0,
+                   np.where(lo < ends, lo - start + 1.0,
+                            np.where(ends == months, months - start + after, INF)), INF)
     return np.where(sm_spend <= 0, np.where(new > 0, 0.0, INF), out)
 
 
