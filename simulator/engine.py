@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -115,6 +115,7 @@ class BlockJob:
     seed: int
     index: int
     storage: Plan
+    shared: int | None = None  # key of the run's shared storage (forked workers)
 
     @property
     def start(self) -> int:
@@ -127,7 +128,15 @@ class BlockJob:
         return part if out is not None else reduce_block(self.storage, self.start, part)
 
 
+#: Shared storage of runs in progress, by key: worker processes forked while a run is in
+#: progress inherit it and write their blocks into it in place.
+_SHARED: dict[int, Storage] = {}
+
+
 def _run_job(job: BlockJob) -> dict[str, np.ndarray]:
+    if job.shared is not None and job.shared in _SHARED:
+        job.run(_SHARED[job.shared].views(job.start, job.start + job.params.n))
+        return {}
     return job.run()
 
 
@@ -204,7 +213,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     shape = _shape(config)
     jobs = [BlockJob(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index,
                      storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
-    storage = Storage(storage_plan, stored_names(shape), n, sim.months)
+    parallel = client is None and min(resolve_workers(workers), len(jobs)) > 1
+    storage = Storage(storage_plan, stored_names(shape), n, sim.months,
+                      shared=parallel and _fork_context() is not None)
     done = 0
     for job, part in zip(jobs, _execute(jobs, workers, client, storage), strict=True):
         storage.add(job.start, job.start + job.params.n, part)
@@ -236,5 +247,23 @@ def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, stora
         for job in jobs:
             yield job.run(storage.views(job.start, job.start + job.params.n))
         return
-    with ProcessPoolExecutor(max_workers=n_workers) as pool:
-        yield from pool.map(_run_job, jobs)
+    context = _fork_context()
+    key = id(storage)
+    if context is not None and not storage.plan.reduced:
+        _SHARED[key] = storage
+        jobs = [replace(job, shared=key) for job in jobs]
+    try:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+            yield from pool.map(_run_job, jobs)
+    finally:
+        _SHARED.pop(key, None)
+
+
+def _fork_context() -> Any:
+    """The fork start method where the platform has it (workers then inherit the shared
+    storage), else None (the default)."""
+    import multiprocessing
+
+    if sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None

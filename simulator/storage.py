@@ -13,6 +13,7 @@ the error of every band's probability level by 1.4 percentage points with 95% co
 
 from __future__ import annotations
 
+import mmap
 import os
 from dataclasses import dataclass
 
@@ -116,11 +117,20 @@ def plan(config: Config, paths: int, keep_months: tuple[int, ...] = (),
 class Storage:
     """Receives blocks of paths and keeps what the plan says."""
 
-    def __init__(self, plan: Plan, names: tuple[str, ...], paths: int, months: int) -> None:
+    def __init__(self, plan: Plan, names: tuple[str, ...], paths: int, months: int,
+                 shared: bool = False) -> None:
         self.plan = plan
         self.paths = paths
         columns = months if plan.kept is None else len(plan.kept)
-        self.data = {name: np.empty((paths, columns)) for name in names}
+        if shared and plan.kept is None:
+            # one anonymous shared mapping: worker processes forked after this write their
+            # blocks straight into it, and nothing is pickled back
+            size = max(len(names) * paths * columns * BYTES, 1)
+            block = np.frombuffer(mmap.mmap(-1, size), dtype=np.float64)
+            arrays = block[: len(names) * paths * columns].reshape(len(names), paths, columns)
+            self.data = {name: arrays[i] for i, name in enumerate(names)}
+        else:
+            self.data = {name: np.empty((paths, columns)) for name in names}
         self.running_min: dict[str, np.ndarray] = {}  # "cash"; and "shock:<name>" holds
         # the running maximum of a shock's activity (did it fire by then)
         self.sample: dict[str, np.ndarray] = {}
@@ -140,7 +150,9 @@ class Storage:
 
     def add(self, start: int, stop: int, part: dict[str, np.ndarray]) -> None:
         """Store the block of paths ``start:stop``, as :func:`reduce_block` left it
-        (nothing to do for blocks written in place)."""
+        (nothing to do for blocks written in place, which send back nothing)."""
+        if not part:
+            return
         for name, array in self.data.items():
             if not np.shares_memory(array[start:stop], part[name]):
                 array[start:stop] = part[name]
