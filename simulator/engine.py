@@ -80,6 +80,12 @@ def _blended(shape: ModelShape, p: Parameters) -> tuple[Value, Value]:
     return arpa, churn_equivalent
 
 
+def _last_month(value: Value) -> Value:
+    """A per-path value in the last month (month-varying inputs are (paths, months))."""
+    array = np.asarray(value, dtype=np.float64)
+    return array[:, -1] if array.ndim == 2 else array
+
+
 def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
                integer: bool) -> dict[str, np.ndarray]:
     """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest)."""
@@ -96,9 +102,7 @@ def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], win
     derived["runway_months"] = runway_months(out["cash"])
     derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window)
     derived["nrr"] = nrr(factors)
-    later = (1.0 - np.asarray(churn)) * (1.0 + np.asarray(p.whole("revenue.expansion")))
-    if later.ndim == 2:
-        later = later[:, -1]
+    later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
     derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
                                                              out["sm_spend"], factors, later)
     return derived
