@@ -61,3 +61,65 @@ def test_oversized_request_is_refused_before_allocation(capsys):
     assert info.value.code == 2
     assert err.startswith("error: --paths: simulation.paths: 1,000,000,000 paths x 1200 months")
     assert "GiB" in err and err.count("\n") == 1
+
+
+def _main(capsys, *argv):
+    from simulator.cli import main
+
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, *capsys.readouterr()
+
+
+def _config_with(tmp_path, churn_line: str) -> Path:
+    text = (ROOT / "configs" / "base.toml").read_text()
+    text = "\n".join(churn_line if line.startswith("churn =") else line
+                     for line in text.splitlines())
+    path = tmp_path / "sub" / "model.toml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_empirical_file_resolves_relative_to_the_config(capsys, tmp_path, monkeypatch):
+    path = _config_with(tmp_path, 'churn = { dist = "empirical", file = "history.csv", '
+                                  'column = "churn" }')
+    (path.parent / "history.csv").write_text("month,churn\n1,0.01\n2,0.015\n3,0.02\n")
+    monkeypatch.chdir(tmp_path)  # not the config's directory
+    code, out, err = _main(capsys, path, "--paths", "50", "--at", "12")
+    assert code == 0, err
+    assert "Month 12" in out
+
+
+@pytest.mark.parametrize("csv, fragment", [
+    (None, "retention.churn.file"),
+    ("month,rate\n1,0.01\n", "retention.churn.column"),
+    ("month,churn\n1,abc\n", "retention.churn.column"),
+])
+def test_missing_or_malformed_history_is_a_clean_error(capsys, tmp_path, csv, fragment):
+    path = _config_with(tmp_path, 'churn = { dist = "empirical", file = "history.csv", '
+                                  'column = "churn" }')
+    if csv is not None:
+        (path.parent / "history.csv").write_text(csv)
+    code, out, err = _main(capsys, path)
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {path}: {fragment}: ") and err.count("\n") == 1
+
+
+def test_configs_never_execute_code(capsys, tmp_path):
+    marker = tmp_path / "pwned"
+    path = _config_with(tmp_path, f'churn = "__import__(\'os\').system(\'touch {marker}\')"')
+    code, _, err = _main(capsys, path)
+    assert code == 2 and "retention.churn" in err
+    assert not marker.exists()
+
+
+def test_output_into_a_file_as_directory_is_refused_before_running(capsys, tmp_path):
+    blocker = tmp_path / "plain_file"
+    blocker.write_text("x")
+    code, _, err = _main(capsys, ROOT / "configs" / "base.toml", "--output",
+                         blocker / "out.csv")
+    assert code == 2 and err.startswith("error: --output: directory")
