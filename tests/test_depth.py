@@ -23,6 +23,18 @@ def _run(cfg):
     return simulator.run(simulator.load_config(cfg))
 
 
+def _means_agree(cfg, names, months):
+    """Oracle: the expected-flows run; binomial means must lie within 4 standard errors."""
+    expected = _run(cfg)
+    cfg["simulation"].update(flows="binomial", paths=20000)
+    binomial = _run(cfg)
+    for name in names:
+        for month in months:
+            x = binomial.at(name, month)
+            se = x.std(ddof=1) / math.sqrt(len(x))
+            assert abs(x.mean() - expected.at(name, month)[0]) <= 4 * se + 1e-9, (name, month)
+
+
 def _cfg(**simulation):
     cfg = copy.deepcopy(CONSTANT)
     cfg["simulation"].update(simulation)
@@ -156,15 +168,8 @@ def test_binomial_means_agree_with_expected_flows_with_features():
     cfg["retention"].update(early_churn=0.05, early_months=3)
     cfg["seasonality"] = {"multipliers": [1.2, 1.0, 0.8] * 4, "churn": True}
     cfg["start"]["pipeline"] = {"sql": 4}
-    expected = _run(cfg)
-    cfg["simulation"].update(flows="binomial", paths=20000)
-    binomial = _run(cfg)
-    for name in ("visitors", "sql", "new_customers", "paid.new_customers", "customers", "mrr",
-                 "cash"):
-        for month in (1, 4, 12):
-            x = binomial.at(name, month)
-            se = x.std(ddof=1) / math.sqrt(len(x))
-            assert abs(x.mean() - expected.at(name, month)[0]) <= 4 * se + 1e-9, (name, month)
+    _means_agree(cfg, ("visitors", "sql", "new_customers", "paid.new_customers", "customers",
+                       "mrr", "cash"), (1, 4, 12))
 
 
 def test_runway_nrr_burn_multiple_and_cohort_payback_by_hand():
@@ -318,15 +323,8 @@ def test_binomial_means_agree_with_expected_for_segments_capacity_and_nurture():
     cfg["sales_team"] = {"reps": 1, "opportunities_per_rep": 50}  # not binding
     cfg["segments"] = [{"name": "a", "share": 0.5, "churn": 0.05},
                        {"name": "b", "share": 0.5, "lag_pmf": [0.5, 0.5]}]
-    expected = _run(cfg)
-    cfg["simulation"].update(flows="binomial", paths=20000)
-    binomial = _run(cfg)
-    for name in ("lead", "sql", "customer", "a.customers", "b.new_customers", "customers",
-                 "mrr"):
-        for month in (1, 4, 8):
-            x = binomial.at(name, month)
-            se = x.std(ddof=1) / math.sqrt(len(x))
-            assert abs(x.mean() - expected.at(name, month)[0]) <= 4 * se + 1e-9, (name, month)
+    _means_agree(cfg, ("lead", "sql", "customer", "a.customers", "b.new_customers",
+                       "customers", "mrr"), (1, 4, 8))
 
 
 @pytest.mark.parametrize("change, key", [
