@@ -178,7 +178,7 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
         low_cut, high_cut = np.quantile(values, [0.1, 0.9])
         low = float(np.median(output[values <= low_cut]))
         high = float(np.median(output[values >= high_cut]))
-        swing = high - low if math.isfinite(high - low) else (math.inf if high > low else 0.0)
+        swing = 0.0 if high == low else high - low  # inf - inf would be nan
         rows[name] = {"spearman": rho, "median_if_low": low, "median_if_high": high,
                       "swing": swing}
     columns = ["spearman", "median_if_low", "median_if_high", "swing"]

@@ -153,3 +153,13 @@ def test_progress_bar_only_on_a_terminal(base_toml, tty, quiet, drawn):
     simulator.run(simulator.load_config(base_toml), paths=20000, progress=bar)
     bar.close()
     assert ("20,000/20,000 paths" in stream.getvalue()) is drawn
+
+
+def test_swing_keeps_infinite_medians_signed():
+    cfg = copy.deepcopy(CONSTANT)
+    cfg["simulation"].update(paths=2000, months=6, flows="binomial")
+    cfg["acquisition"]["visitors"] = 300  # few customers: many infinite paybacks
+    cfg["funnel"][4]["rate"] = {"dist": "uniform", "low": 0.0, "high": 0.8}
+    frame = sensitivity(simulator.run(simulator.load_config(cfg)), "cac_payback_months", 6)
+    row = frame.loc["funnel.customer.rate"]
+    assert math.isinf(row["median_if_low"]) and row["swing"] == -math.inf
