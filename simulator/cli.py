@@ -198,7 +198,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Set a config value (TOML literal), e.g. funnel.sql.rate=0.25. Repeatable.")
 @click.option("--output", metavar="FILE",
-              help="Write to FILE (.csv, .json, .md, .txt) instead of printing.")
+              help="Write to FILE (.csv, .json, .md, .txt, .parquet, .html) instead of "
+                   "printing.")
 @click.option("--format", "fmt", type=click.Choice(report.FORMATS), default=None,
               help="Output format (default: table).")
 @click.option("--workers", metavar="N", help="Processes to run blocks of paths on (or 'auto').")
@@ -229,6 +230,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
     Several CONFIGs are run as scenarios side by side with common random numbers.
+    To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
     overrides = _overrides(sets, paths, months, seed, percentiles, at)
     n_workers = _workers(workers)
@@ -289,13 +291,13 @@ def main(argv: list[str] | None = None) -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     args = sys.argv[1:] if argv is None else argv
-    command = simulate
+    command, name = simulate, "simulate"
     if args and args[0] == "fit":
         from .fit_cli import fit_command
 
-        command, args = fit_command, args[1:]
+        command, name, args = fit_command, "simulate fit", args[1:]
     try:
-        command.main(args=args, prog_name="simulate", standalone_mode=False)
+        command.main(args=args, prog_name=name, standalone_mode=False)
     except ConfigError as err:
         _fail(err.line())
     except click.exceptions.NoSuchOption as err:
