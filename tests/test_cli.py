@@ -147,3 +147,22 @@ def test_example_configs_run(capsys):
         code, out, err = _run(capsys, str(path), "--paths", "200")
         assert code == 0, (path, err)
         assert "Month" in out
+
+
+def test_fit_subcommand_ranks_families_and_prints_toml(capsys, tmp_path):
+    import numpy as np
+
+    history = tmp_path / "history.csv"
+    rates = np.random.default_rng(3).beta(30, 50, size=200)
+    history.write_text("month,close_rate\n" + "".join(f"{i},{r}\n" for i, r in
+                                                     enumerate(rates, 1)))
+    code, out, err = _run(capsys, "fit", str(history), "--column", "close_rate", "--top", "3")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "ranked by AIC" in lines[0] and len(lines) == 2 + 3
+    assert '{ dist = "' in lines[2]
+    code, _, err = _run(capsys, "fit", str(history), "--column", "close")
+    assert code == 2 and err.startswith("error: --column: ") and "close_rate" in err
+    code, _, err = _run(capsys, "fit", str(history), "--column", "close_rate",
+                        "--families", "betta")
+    assert code == 2 and err.startswith("error: --families: ")
