@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -67,14 +68,16 @@ def _headline_label(label: str, month: int) -> str:
     return label.replace("by then", f"by month {month}")
 
 
-def _table_lines(table: pd.DataFrame, cell: Any = None) -> list[str]:
+def _table_lines(table: pd.DataFrame,
+                 cell: Callable[[float, str], str] = fmt) -> list[str]:
+    """A percentile table as aligned lines: metric, unit, one column per statistic."""
     columns = list(table.columns)
     label = max(20, *(len(str(m)) + 1 for m in table.index))
     width = max(8 if label <= 22 else 7, *(len(c) for c in columns))  # fit 100 columns
     lines = [f"{'metric':<{label}}{'unit':>6}" + "".join(f"{c:>{width + 1}}" for c in columns)]
     for metric, row in table.iterrows():
         kind = unit(str(metric))
-        cells = "".join(f"{(cell or fmt)(float(v), kind):>{width + 1}}" for v in row)
+        cells = "".join(f"{cell(float(v), kind):>{width + 1}}" for v in row)
         lines.append(f"{metric!s:<{label}}{UNIT_NAMES[kind]:>6}{cells}")
     return lines
 
