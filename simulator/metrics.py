@@ -39,7 +39,7 @@ def cac(sm_spend: np.ndarray, new_customers: np.ndarray, window: int) -> np.ndar
     """Trailing-window S&M spend divided by customers won in the same window."""
     spend = trailing_sum(sm_spend, window)
     won = trailing_sum(new_customers, window)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(won > 0, spend / np.where(won > 0, won, 1.0), INF)
 
 
