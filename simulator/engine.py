@@ -43,14 +43,15 @@ def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
-              seed: int, block: int, out: dict[str, np.ndarray] | None = None
-              ) -> dict[str, np.ndarray]:
-    """Simulate one block of paths and derive its metrics (into ``out`` when given)."""
+              seed: int, block: int, out: dict[str, np.ndarray] | None = None,
+              kept: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+    """Simulate one block of paths and derive its metrics (into ``out`` when given; the
+    costly cohort payback only for the ``kept`` months when only those are stored)."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
     events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
     out = simulate(shape, params, flows, events, out)
-    for name, values in _economics(shape, params, out, cac_window,
-                                   flows.integer_counts).items():
+    for name, values in _economics(shape, params, out, cac_window, flows.integer_counts,
+                                   kept).items():
         if name in out:
             out[name][...] = values
         else:
@@ -87,7 +88,7 @@ def _last_month(value: Value) -> Value:
 
 
 def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
-               integer: bool) -> dict[str, np.ndarray]:
+               integer: bool, kept: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
     """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest)."""
     new = out["new_customers"] if shape.depth.segments else out[shape.stages[-1]]
     arpa, churn = _blended(shape, p)
@@ -104,7 +105,8 @@ def _economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], win
     derived["nrr"] = nrr(factors)
     later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
     derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
-                                                             out["sm_spend"], factors, later)
+                                                             out["sm_spend"], factors, later,
+                                                             kept)
     return derived
 
 
@@ -128,7 +130,7 @@ class BlockJob:
     def run(self, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Simulate the block (into ``out`` when given) and keep what storage keeps."""
         part = run_block(self.shape, self.flows, self.cac_window, self.params, self.seed,
-                         self.index, out)
+                         self.index, out, self.storage.kept)
         return part if out is not None else reduce_block(self.storage, self.start, part)
 
 

@@ -103,13 +103,14 @@ def nrr(factors: np.ndarray, window: int = 12) -> np.ndarray:
 
 
 def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
-                          sm_spend: np.ndarray, factors: np.ndarray, later: Value
-                          ) -> np.ndarray:
+                          sm_spend: np.ndarray, factors: np.ndarray, later: Value,
+                          months_wanted: tuple[int, ...] | None = None) -> np.ndarray:
     """Months until the cohort won in each month returns, in gross profit, that month's S&M
     spend: its MRR starts at new * arpa and then follows the month-by-month retention
     factors; after the horizon it keeps the factor ``later`` (the path's (1 - churn) *
     (1 + expansion)). Counted from the cohort's own month (1 = paid back in its first
-    month); inf when it never pays back or no customer was won (0 with no spend)."""
+    month); inf when it never pays back or no customer was won (0 with no spend).
+    ``months_wanted`` (1-based) limits the work to those cohorts; the others are inf."""
     paths, months = new.shape
     margin = _grid(arpa, new.shape) * _grid(gross_margin, new.shape)
     # A factor of 0 (no customers left to carry MRR) ends every older cohort: it is kept out
@@ -126,11 +127,14 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_unit = new * margin / np.where(level > 0, level, 1.0)  # GP(j) = per_unit * F(j)
         needed = before + sm_spend / np.where(per_unit > 0, per_unit, 1.0)
-    # vectorised binary search over every (path, month): the first j >= t with
+    wanted = np.arange(months) if months_wanted is None else np.asarray(months_wanted) - 1
+    per_unit, needed, ends = per_unit[:, wanted], needed[:, wanted], ends[:, wanted]
+    shape = (paths, len(wanted))
+    # vectorised binary search over every (path, cohort): the first j >= t with
     # cum[j] >= needed[t] (cum is non-decreasing along each path)
-    start = np.broadcast_to(np.arange(months), new.shape)
+    start = np.broadcast_to(wanted, shape)
     lo = start.copy()
-    hi = np.full(new.shape, months)
+    hi = np.full(shape, months)
     while True:
         active = lo < hi
         if not active.any():
@@ -142,13 +146,17 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
     last_factor = np.asarray(later, dtype=np.float64)
     if last_factor.ndim == 1:
         last_factor = last_factor[:, None]
-    after = _months_after_horizon(needed - cum[:, -1:],
-                                  np.broadcast_to(level[:, -1:], new.shape),
-                                  np.broadcast_to(last_factor, new.shape))
-    out = np.where(per_unit > 0,
-                   np.where(lo < ends, lo - start + 1.0,
-                            np.where(ends == months, months - start + after, INF)), INF)
-    return np.where(sm_spend <= 0, np.where(new > 0, 0.0, INF), out)
+    after = _months_after_horizon(needed - cum[:, -1:], np.broadcast_to(level[:, -1:], shape),
+                                  np.broadcast_to(last_factor, shape))
+    found = np.where(per_unit > 0,
+                     np.where(lo < ends, lo - start + 1.0,
+                              np.where(ends == months, months - start + after, INF)), INF)
+    found = np.where(sm_spend[:, wanted] <= 0, np.where(new[:, wanted] > 0, 0.0, INF), found)
+    if months_wanted is None:
+        return found
+    out = np.full(new.shape, INF)
+    out[:, wanted] = found
+    return out
 
 
 def _months_after_horizon(remaining: np.ndarray, last: np.ndarray, factor: Value
