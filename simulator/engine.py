@@ -30,7 +30,7 @@ from .metrics import (
     unit_economics,
 )
 from .model import ModelShape, flow_names, initial_state, simulate
-from .params import Parameters, Value, draw_parameters
+from .params import Draws, Parameters, Value, draw_uniforms
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
@@ -117,7 +117,7 @@ class BlockJob:
     shape: ModelShape
     flows: str
     cac_window: int
-    params: Parameters
+    draws: Draws
     seed: int
     index: int
     storage: Plan
@@ -127,11 +127,20 @@ class BlockJob:
     def start(self) -> int:
         return self.index * BLOCK_PATHS
 
+    @property
+    def stop(self) -> int:
+        return self.start + self.draws.n
+
     def run(self, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Simulate the block (into ``out`` when given) and keep what storage keeps."""
-        part = run_block(self.shape, self.flows, self.cac_window, self.params, self.seed,
+        """Simulate the block (into ``out`` when given) and keep what storage keeps; the
+        block's drawn input values come back under ``input:<name>``."""
+        params = self.draws.parameters()
+        part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
                          self.index, out, self.storage.kept)
-        return part if out is not None else reduce_block(self.storage, self.start, part)
+        kept = {} if out is not None else reduce_block(self.storage, self.start, part)
+        kept.update({f"input:{name}": np.asarray(params.whole(name))
+                     for name in self.draws.inputs})
+        return kept
 
 
 #: Shared storage of runs in progress, by key: worker processes forked while a run is in
@@ -141,8 +150,7 @@ _SHARED: dict[int, Storage] = {}
 
 def _run_job(job: BlockJob) -> dict[str, np.ndarray]:
     if job.shared is not None and job.shared in _SHARED:
-        job.run(_SHARED[job.shared].views(job.start, job.start + job.params.n))
-        return {}
+        return job.run(_SHARED[job.shared].views(job.start, job.stop))
     return job.run()
 
 
@@ -215,19 +223,25 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     storage_plan = plan(config, n, keep_months, memory)
     if seed is None:
         seed = sim.seed if sim.seed is not None else draw_seed()
-    params = draw_parameters(config, n, seed)
+    draws = draw_uniforms(config, n, seed)
     shape = _shape(config)
-    jobs = [BlockJob(shape, sim.flows, config.cac_window, params.block(start, stop), seed, index,
+    jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed, index,
                      storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
     parallel = client is None and min(resolve_workers(workers), len(jobs)) > 1
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
                       shared=parallel and _fork_context() is not None)
     done = 0
+    drawn: dict[str, np.ndarray] = {}
     for job, part in zip(jobs, _execute(jobs, workers, client, storage), strict=True):
-        storage.add(job.start, job.start + job.params.n, part)
-        done += job.params.n
+        storage.add(job.start, job.stop, part)
+        for name, values in part.items():
+            if name.startswith("input:"):
+                drawn.setdefault(name[6:], np.empty((n, *values.shape[1:])))[
+                    job.start:job.stop] = values
+        done += job.draws.n
         if progress is not None:
             progress(done, n)
+    params = Parameters({**draws.constants, **drawn}, n)
     return Result(config, storage, params, seed)
 
 
@@ -251,7 +265,7 @@ def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, stora
     n_workers = min(resolve_workers(workers), len(jobs))
     if n_workers <= 1:
         for job in jobs:
-            yield job.run(storage.views(job.start, job.start + job.params.n))
+            yield job.run(storage.views(job.start, job.stop))
         return
     context = _fork_context()
     key = id(storage)

@@ -52,8 +52,32 @@ def _clamp(inp: Input, values: np.ndarray) -> np.ndarray:
     return np.clip(values, low, high)
 
 
-def draw_parameters(config: Config, n: int, seed: distributions.joint.SeedLike) -> Parameters:
-    """Draw every input of ``config`` for ``n`` paths under ``seed``.
+@dataclass(frozen=True)
+class Draws:
+    """The uniforms of every drawn input, before its ``ppf``: cheap to make for all paths at
+    once (designs and correlations need the whole run), and turned into values block by
+    block, wherever the block runs."""
+
+    inputs: Mapping[str, Input]  # the inputs that are not constants
+    uniforms: Mapping[str, np.ndarray]  # (n,) or (n, months) per drawn input
+    constants: Mapping[str, float]
+    n: int
+
+    def block(self, start: int, stop: int) -> Draws:
+        """The draws of paths ``start:stop``."""
+        return Draws(self.inputs, {k: v[start:stop] for k, v in self.uniforms.items()},
+                     self.constants, stop - start)
+
+    def parameters(self) -> Parameters:
+        """Apply each input's ``ppf`` (and clamp its negligible tail) to its uniforms."""
+        values: dict[str, Value] = dict(self.constants)
+        for name, inp in self.inputs.items():
+            values[name] = _clamp(inp, inp.dist.ppf(self.uniforms[name]))
+        return Parameters(values, self.n)
+
+
+def draw_uniforms(config: Config, n: int, seed: distributions.joint.SeedLike) -> Draws:
+    """The uniforms of every input of ``config`` for ``n`` paths under ``seed``.
 
     Correlations with an input that is a constant have nothing to act on and are skipped.
     """
@@ -64,13 +88,19 @@ def draw_parameters(config: Config, n: int, seed: distributions.joint.SeedLike) 
     drawn = set(per_path)
     pairs = {pair: rho for pair, rho in config.correlations.items() if set(pair) <= drawn}
     uniforms = correlate(uniforms, pairs, seed)
-    values: dict[str, Value] = {}
+    constants: dict[str, float] = {}
+    inputs: dict[str, Input] = {}
     for name, inp in config.inputs.items():
         if inp.dist.is_constant:
-            values[name] = float(inp.dist.mean())
-        elif inp.vary == "path":
-            values[name] = _clamp(inp, inp.dist.ppf(uniforms[name]))
-        else:
-            u = ar1_uniforms(stream(seed, name, "monthly"), n, months, inp.persistence)
-            values[name] = _clamp(inp, inp.dist.ppf(u))
-    return Parameters(values, n)
+            constants[name] = float(inp.dist.mean())
+            continue
+        inputs[name] = inp
+        if inp.vary == "month":
+            uniforms[name] = ar1_uniforms(stream(seed, name, "monthly"), n, months,
+                                          inp.persistence)
+    return Draws(inputs, uniforms, constants, n)
+
+
+def draw_parameters(config: Config, n: int, seed: distributions.joint.SeedLike) -> Parameters:
+    """Draw every input of ``config`` for ``n`` paths under ``seed``."""
+    return draw_uniforms(config, n, seed).parameters()

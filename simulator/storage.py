@@ -151,10 +151,8 @@ class Storage:
     def add(self, start: int, stop: int, part: dict[str, np.ndarray]) -> None:
         """Store the block of paths ``start:stop``, as :func:`reduce_block` left it
         (nothing to do for blocks written in place, which send back nothing)."""
-        if not part:
-            return
         for name, array in self.data.items():
-            if not np.shares_memory(array[start:stop], part[name]):
+            if name in part and not np.shares_memory(array[start:stop], part[name]):
                 array[start:stop] = part[name]
         if self.plan.kept is None:
             return
