@@ -99,8 +99,3 @@ def draw_uniforms(config: Config, n: int, seed: distributions.joint.SeedLike) ->
             uniforms[name] = ar1_uniforms(stream(seed, name, "monthly"), n, months,
                                           inp.persistence)
     return Draws(inputs, uniforms, constants, n)
-
-
-def draw_parameters(config: Config, n: int, seed: distributions.joint.SeedLike) -> Parameters:
-    """Draw every input of ``config`` for ``n`` paths under ``seed``."""
-    return draw_uniforms(config, n, seed).parameters()
