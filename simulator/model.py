@@ -58,10 +58,10 @@ def initial_state(shape: ModelShape, p: Parameters, integer: bool
     return customers, mrr, column(p.whole("start.cash"), p.n)
 
 
-def _books(shape: ModelShape, p: Parameters, flows: Flows) -> list[Book]:
+def _books(shape: ModelShape, p: Parameters, flows: Flows, customers: np.ndarray,
+           mrr: np.ndarray) -> list[Book]:
     """One book for the company, or one per segment (start customers split by share, start
     MRR in proportion to customers times each segment's mean ARPA)."""
-    customers, mrr, _ = initial_state(shape, p, flows.integer_counts)
     early = shape.depth.early_months
     segments = shape.depth.segments
     if not segments:
@@ -91,8 +91,8 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
     n, months, depth = p.n, shape.months, shape.depth
     if out is None:
         out = {name: np.empty((n, months)) for name in flow_names(shape)}
-    _, _, cash = initial_state(shape, p, flows.integer_counts)
-    books = _books(shape, p, flows)
+    customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
+    books = _books(shape, p, flows, customers, mrr)
     acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
     onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
     early = "retention.early_churn" if depth.early_months else None
