@@ -112,8 +112,8 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         news = onboarding.month(t, volume, p)
         churned = sum(book.month(p, t, flows, churn_factor, p.at(early, t) if early else 0.0,
                                  new) for book, new in zip(books, news, strict=True))
-        customers = sum(book.customers for book in books)
-        mrr = sum(book.mrr for book in books)
+        total_customers = sum(book.customers for book in books)
+        total_mrr = sum(book.mrr for book in books)
         sm_spend = column((p.at("costs.marketing", t) * factors["costs.marketing_growth"])
                           * shocks.get("spend", 1.0)
                           + p.at("costs.sales", t) * factors["costs.sales_growth"], n)
@@ -121,10 +121,10 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         for spend in volume.channel_spend.values():
             sm_spend = sm_spend + spend
         opex = p.at("costs.other_opex", t) * factors["costs.other_opex_growth"]
-        cash = cash + mrr * p.at("revenue.gross_margin", t) - sm_spend - opex
+        cash = cash + total_mrr * p.at("revenue.gross_margin", t) - sm_spend - opex
         out["churned"][:, t - 1] = churned
-        out["customers"][:, t - 1] = customers
-        out["mrr"][:, t - 1] = mrr
+        out["customers"][:, t - 1] = total_customers
+        out["mrr"][:, t - 1] = total_mrr
         out["sm_spend"][:, t - 1] = sm_spend
         out["cash"][:, t - 1] = cash
         if depth.segments:
