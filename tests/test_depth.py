@@ -35,6 +35,15 @@ def _means_agree(cfg, names, months):
             assert abs(x.mean() - expected.at(name, month)[0]) <= 4 * se + 1e-9, (name, month)
 
 
+def _assert_refused(change, key):
+    """The changed CONSTANT config is refused with an error naming ``key``."""
+    cfg = copy.deepcopy(CONSTANT)
+    change(cfg)
+    with pytest.raises(ConfigError) as info:
+        simulator.load_config(cfg)
+    assert info.value.key == key, info.value
+
+
 def _cfg(**simulation):
     cfg = copy.deepcopy(CONSTANT)
     cfg["simulation"].update(simulation)
@@ -231,11 +240,7 @@ def test_cohort_payback_hand_calculation():
     (lambda c: c["start"].update(pipeline={"customer": 3}), "start.pipeline.customer"),
 ])
 def test_depth_keys_are_validated(change, key):
-    cfg = copy.deepcopy(CONSTANT)
-    change(cfg)
-    with pytest.raises(ConfigError) as info:
-        simulator.load_config(cfg)
-    assert info.value.key == key, info.value
+    _assert_refused(change, key)
 
 
 def test_segments_split_new_customers_and_keep_their_own_books():
@@ -342,8 +347,4 @@ def test_binomial_means_agree_with_expected_for_segments_capacity_and_nurture():
     (lambda c: c.update(channels=[{"name": "n", "contacts": 100, "volume": 3}]), "channels.n"),
 ])
 def test_more_depth_keys_are_validated(change, key):
-    cfg = copy.deepcopy(CONSTANT)
-    change(cfg)
-    with pytest.raises(ConfigError) as info:
-        simulator.load_config(cfg)
-    assert info.value.key == key, info.value
+    _assert_refused(change, key)
