@@ -275,8 +275,10 @@ class Gamma(Continuous):
 class Truncated(Distribution):
     """A continuous ``parent`` restricted to ``[low, high]`` by inverse CDF on that range.
 
-    ``ppf(q) = parent.ppf(F(low) + q * (F(high) - F(low)))``; in the parent's upper tail the
-    survival function is used instead, so far-tail ranges keep their precision.
+    ``ppf(q) = parent.ppf(F(low) + q * (F(high) - F(low)))``. For ``q > 1/2`` the same point
+    is found from the high end, ``F(high) - (1 - q) * mass``, and each end is written with the
+    survival function when it lies in the parent's upper half; so far-tail ranges and ``q``
+    next to 0 or 1 keep their precision (no round-off to an infinite end).
     """
 
     def __init__(
@@ -295,16 +297,28 @@ class Truncated(Distribution):
                 f"{fmt(high if high is not None else math.inf)}] has zero probability under "
                 f"{parent.describe()}",
             )
-        bound = np.asarray(self.low, dtype=np.float64)
+        bounds = np.array([self.low, self.high])
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            self._upper = float(parent._cdf(bound)) > 0.5
-            self._start = float(parent._sf(bound) if self._upper else parent._cdf(bound))
+            cdfs, sfs = parent._cdf(bounds), parent._sf(bounds)
+        # Each end as (use the survival function?, its CDF or survival value).
+        self._upper = bool(cdfs[0] > 0.5)
+        self._start = float(sfs[0] if self._upper else cdfs[0])
+        self._high_upper = bool(cdfs[1] > 0.5)
+        self._end = float(sfs[1] if self._high_upper else cdfs[1])
+
+    def _from_low(self, q: FloatArray) -> FloatArray:
+        if self._upper:
+            return self.parent._isf(self._start - q * self._mass)
+        return self.parent._ppf(self._start + q * self._mass)
+
+    def _from_high(self, r: FloatArray) -> FloatArray:
+        """The point with probability ``r`` above it (and below ``high``)."""
+        if self._high_upper:
+            return self.parent._isf(self._end + r * self._mass)
+        return self.parent._ppf(self._end - r * self._mass)
 
     def _ppf(self, q: FloatArray) -> FloatArray:
-        if self._upper:
-            x = self.parent._isf(self._start - q * self._mass)
-        else:
-            x = self.parent._ppf(self._start + q * self._mass)
+        x = np.where(q <= 0.5, self._from_low(q), self._from_high(1.0 - q))
         return np.clip(x, self.low, self.high)  # round-off guard only
 
     def ppf(self, q: ArrayLike) -> FloatArray:

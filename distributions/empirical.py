@@ -209,7 +209,8 @@ def _kde_grid(values: FloatArray, h: float) -> tuple[FloatArray, FloatArray]:
     for chunk in np.array_split(values, chunks):
         idx = np.rint((chunk - lo) / dx).astype(np.int64)[:, None] + offsets
         valid = (idx >= 0) & (idx < size)
-        z = (x[np.clip(idx, 0, size - 1)] - chunk[:, None]) / h
+        with np.errstate(over="ignore"):  # a bandwidth far below the spacing: z = +-inf
+            z = (x[np.clip(idx, 0, size - 1)] - chunk[:, None]) / h
         corr = special.ndtr(z) - (z > 0.0)
         acc += np.bincount(idx[valid], weights=corr[valid], minlength=size)
     f = np.maximum.accumulate(np.clip(acc / n, 0.0, 1.0))

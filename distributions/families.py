@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ._family import Family, Forms, Params, check_order, number
+from ._family import Family, Forms, Params, check_order, fmt, number
 from .base import Distribution, DistributionError, FloatArray
 
 
@@ -71,7 +71,9 @@ class Uniform(Family):
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """``low + q * (high - low)``."""
-        return self._ppf_guarded(q, lambda p: self.low + p * (self.high - self.low))
+        return self._ppf_guarded(
+            q, lambda p: np.minimum(self.low + p * (self.high - self.low), self.high)
+        )
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         """``(x - low) / (high - low)`` clipped to [0, 1]."""
@@ -121,7 +123,7 @@ class Triangular(Family):
     def _ppf(self, q: FloatArray) -> FloatArray:
         left = self.low + np.sqrt(q * self._width * (self.mode - self.low))
         right = self.high - np.sqrt((1.0 - q) * self._width * (self.high - self.mode))
-        return np.where(q < self._split, left, right)
+        return np.clip(np.where(q < self._split, left, right), self.low, self.high)
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """Closed-form inverse of the piecewise-quadratic CDF."""
@@ -170,9 +172,12 @@ class Pert(Family):
 
     def ppf(self, q: ArrayLike) -> FloatArray:
         """Scaled inverse regularized incomplete beta function."""
-        return self._ppf_guarded(
-            q, lambda p: self.low + self._width * special.betaincinv(self.alpha, self.beta, p)
-        )
+
+        def inner(p: FloatArray) -> FloatArray:
+            u = special.betaincinv(self.alpha, self.beta, p)
+            return np.clip(self.low + self._width * u, self.low, self.high)  # round-off guard
+
+        return self._ppf_guarded(q, inner)
 
     def cdf(self, x: ArrayLike) -> FloatArray:
         """Regularized incomplete beta function of the scaled ``x``."""
@@ -200,6 +205,8 @@ class Poisson(Family):
 
     #: Above this mean, ppf searches from a normal approximation instead of a CDF table.
     TABLE_LIMIT: ClassVar[float] = 1e7
+    #: The largest mean accepted: beyond ~2**53 consecutive integers are not floats.
+    MAX_LAM: ClassVar[float] = 1e15
 
     def __init__(self, lam: float) -> None:
         self.lam = float(lam)
@@ -213,9 +220,14 @@ class Poisson(Family):
 
     @classmethod
     def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
-        """Build from ``lam`` (>= 0)."""
+        """Build from ``lam`` (0 <= lam <= 1e15, so counts stay exact integers in a float)."""
         cls.forms.select(cls.name, params)
-        return cls(number(params, "lam", ge=0.0))
+        lam = number(params, "lam", ge=0.0)
+        if lam > cls.MAX_LAM:
+            raise DistributionError(
+                "lam", f"must be <= {fmt(cls.MAX_LAM)} (got {fmt(lam)}; counts would not be exact)"
+            )
+        return cls(lam)
 
     def _ppf(self, q: FloatArray) -> FloatArray:
         if self._table is None:
@@ -240,7 +252,9 @@ class Poisson(Family):
                 break
             hi, lo = hi + short * width, np.maximum(lo - tall * width, -1.0)
             width = 2.0 * width
-        while (gap := hi - lo > 1.0).any():
+        for _ in range(200):  # ~log2 of the bracket; bounded in case of float round-off
+            if not (gap := hi - lo > 1.0).any():
+                break
             mid = np.floor(0.5 * (lo + hi))  # >= 0 wherever gap
             ok = special.pdtr(np.maximum(mid, 0.0), self.lam) >= q
             hi, lo = np.where(gap & ok, mid, hi), np.where(gap & ~ok, mid, lo)

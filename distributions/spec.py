@@ -35,8 +35,9 @@ FAMILIES: dict[str, type[Family]] = {
     )
 }
 
-#: The most extreme uniforms a generator produces (``Generator.random`` has 53 bits).
-_EXTREME_Q = np.array([2.0**-53, 1.0 - 2.0**-53])
+#: Probes for a usable distribution: the most extreme uniforms a generator gives
+#: (``Generator.random`` has 53 bits), the quartiles and points in between.
+_PROBE_Q = np.array([2.0**-53, 1e-6, 0.25, 0.5, 0.75, 1.0 - 1e-6, 1.0 - 2.0**-53])
 
 #: Per-input options that belong to the caller (it strips them before calling ``parse``).
 CALLER_KEYS = ("vary", "persistence")
@@ -128,14 +129,14 @@ def _parse_table(spec: Mapping[object, object], base_dir: Path | None) -> Distri
 
 
 def _check_finite(dist: Distribution) -> Distribution:
-    """Reject distributions whose mean or extreme draws overflow a float."""
+    """Reject distributions whose mean or draws are not finite numbers (overflow, NaN)."""
     with np.errstate(all="ignore"):
-        ends = dist.ppf(_EXTREME_Q)
+        probes = dist.ppf(_PROBE_Q)
         mean = dist.mean()
-    if not (np.isfinite(ends).all() and math.isfinite(mean)):
+    if not (np.isfinite(probes).all() and math.isfinite(mean)):
         raise DistributionError(
             "",
-            f"{dist.describe()} gives values too large for a float (mean {mean:.6g}, "
-            f"extreme draws {ends[0]:.6g} and {ends[1]:.6g}); rescale the parameters",
+            f"{dist.describe()} is out of floating-point range (mean {mean:.6g}, draws from "
+            f"{probes[0]:.6g} to {probes[-1]:.6g}); rescale the parameters",
         )
     return dist
