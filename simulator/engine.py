@@ -34,7 +34,7 @@ from .params import Draws, Parameters, Value, draw_uniforms
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
-BLOCK_PATHS = 8192
+BLOCK_PATHS = 4096
 
 
 def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
