@@ -23,23 +23,25 @@ EXTENSIONS = {**report.EXTENSIONS, ".parquet": "parquet", ".html": "html", ".htm
 PATHS_EXTENSIONS = (".parquet", ".csv")
 
 
+def _suffix(path: str, allowed: tuple[str, ...], flag: str) -> str:
+    """The path's extension, if it is one of ``allowed``."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in allowed:
+        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
+                              f"{', '.join(allowed)})", flag)
+    return suffix
+
+
 def output_kind(path: str, flag: str = "--output") -> str:
     """The format an output path asks for, from its extension."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in EXTENSIONS:
-        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
-                              f"{', '.join(EXTENSIONS)})", flag)
-    return EXTENSIONS[suffix]
+    return EXTENSIONS[_suffix(path, tuple(EXTENSIONS), flag)]
 
 
 def check_target(path: str | None, flag: str, allowed: tuple[str, ...]) -> None:
     """Fail before the run when an output cannot be written or has the wrong extension."""
     if path is None:
         return
-    suffix = Path(path).suffix.lower()
-    if suffix not in allowed:
-        raise ConfigError("", f"unknown extension {suffix or '(none)'!r} (allowed: "
-                              f"{', '.join(allowed)})", flag)
+    suffix = _suffix(path, allowed, flag)
     if suffix == ".parquet":
         _need_pyarrow(flag)
     if suffix == ".png":
