@@ -7,7 +7,7 @@ mean over paths with any inf is inf.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -214,11 +214,12 @@ class Result:
         frame.index.name = "month"
         return frame
 
-    def tidy(self) -> pd.DataFrame:
+    def tidy(self, tables: Mapping[int, pd.DataFrame] | None = None) -> pd.DataFrame:
         """Long frame (month, metric, statistic, value): percentiles, means and headline
-        probabilities at every report month."""
+        probabilities at every report month (``tables``: other tables by month to unroll
+        instead of the percentile tables, e.g. with their confidence intervals)."""
         records: list[tuple[int, str, str, float]] = []
-        for month, table in self.tables().items():
+        for month, table in (self.tables() if tables is None else tables).items():
             for metric, row in table.iterrows():
                 records.extend((month, str(metric), str(stat), float(v))
                                for stat, v in row.items())

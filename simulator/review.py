@@ -10,7 +10,7 @@ from functools import cached_property
 import pandas as pd
 
 from .analysis import Target, interval_table, sensitivity
-from .results import HEADLINES, Result
+from .results import Result
 
 #: Metrics compared side by side across scenarios.
 COMPARED = ("customers", "new_customers", "mrr", "arr", "cac_payback_months", "ltv_to_cac",
@@ -67,24 +67,21 @@ class Review:
         return {name: sensitivity(r, metric, month) for name, r in self.results.items()}
 
     def tidy(self) -> pd.DataFrame:
-        """Long frame: scenario, metric, month, statistic, value."""
-        rows: list[tuple[str, str, int, str, float]] = []
-        for name, by_month in self.tables.items():
-            result = self.results[name]
-            for month, table in by_month.items():
-                if self.ci is not None:
-                    table = self.intervals[name][month]  # the table plus _low/_high/_se
-                for metric, row in table.iterrows():
-                    rows.extend((name, str(metric), month, str(stat), float(v))
-                                for stat, v in row.items())
-                for _, metric, op, thr in HEADLINES:
-                    stat = f"P(< {thr:g} by then)" if op == "ever<" else f"P({op} {thr:g})"
-                    rows.append((name, metric, month, stat,
-                                 result.probability(metric, op, thr, month)))
+        """Long frame: scenario, metric, month, statistic, value (with ``ci``, every
+        percentile's ``_low``/``_high`` and the mean's ``_se``; then the targets)."""
+        frames = []
+        for name, result in self.results.items():
+            frame = result.tidy(self.intervals[name] if self.ci is not None
+                                else self.tables[name])
+            rows: list[tuple[int, str, str, float]] = []
             for target, p, low, high in self.target_values[name]:
                 stat = f"P({target.op} {target.threshold:g})"
-                rows += [(name, target.metric, target.month, stat, p),
-                         (name, target.metric, target.month, f"{stat}_low", low),
-                         (name, target.metric, target.month, f"{stat}_high", high)]
-        return pd.DataFrame.from_records(rows, columns=["scenario", "metric", "month",
-                                                        "statistic", "value"])
+                rows += [(target.month, target.metric, stat, p),
+                         (target.month, target.metric, f"{stat}_low", low),
+                         (target.month, target.metric, f"{stat}_high", high)]
+            targets = pd.DataFrame.from_records(rows, columns=list(frame.columns))
+            frame = pd.concat([frame, targets], ignore_index=True) if rows else frame
+            frame.insert(0, "scenario", name)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)[["scenario", "metric", "month",
+                                                      "statistic", "value"]]
