@@ -8,9 +8,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .report import UNIT_NAMES, fmt, unit
-from .results import HEADLINES, percentiles
-from .review import COMPARED, COMPARED_PERCENTILES, Review
+from .report import UNIT_NAMES, comparison_rows, fmt, unit
+from .review import Review
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
@@ -65,22 +64,10 @@ def _percentile_tables(review: Review) -> str:
 
 
 def _comparison(review: Review) -> str:
-    names = list(review.results)
-    parts = []
-    for month in review.report_months:
-        rows = []
-        for metric in COMPARED:
-            cells = []
-            for result in review.results.values():
-                values = percentiles(result.at(metric, month), COMPARED_PERCENTILES)
-                cells.append(" / ".join(fmt(float(v), unit(metric)) for v in values))
-            rows.append([metric, *cells])
-        for label, *_ in HEADLINES:
-            rows.append([label.replace("by then", f"by month {month}"),
-                         *(f"{review.headlines[n][month][label]:.1%}" for n in names)])
-        parts.append(f"<h3>Month {month} (P10 / P50 / P90)</h3>"
-                     + _table(["metric", *names], rows))
-    return "".join(parts)
+    return "".join(f"<h3>Month {month} (P10 / P50 / P90)</h3>"
+                   + _table(["metric", *review.results],
+                            [[label, *cells] for label, cells in comparison_rows(review, month)])
+                   for month in review.report_months)
 
 
 def _targets(review: Review) -> str:

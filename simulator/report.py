@@ -126,23 +126,30 @@ def _single_text(review: Review) -> list[str]:
     return lines
 
 
+def comparison_rows(review: Review, month: int) -> list[tuple[str, list[str]]]:
+    """Scenarios side by side at ``month``: P10 / P50 / P90 of the compared metrics, then
+    the headline probabilities; one formatted cell per scenario."""
+    rows: list[tuple[str, list[str]]] = []
+    for metric in COMPARED:
+        kind = unit(metric)
+        cells = []
+        for result in review.results.values():
+            values = percentiles(result.at(metric, month), COMPARED_PERCENTILES)
+            cells.append(" / ".join(fmt(float(v), kind) for v in values))
+        rows.append((metric, cells))
+    for label, *_ in HEADLINES:
+        rows.append((_headline_label(label, month),
+                     [_pct(review.headlines[n][month][label]) for n in review.results]))
+    return rows
+
+
 def _comparison_text(review: Review) -> list[str]:
     names = list(review.results)
     first = review.first
     lines = [f"{len(names)} scenarios, {first.paths:,} paths x {first.months} months, seed "
              f"{first.seed}, common random numbers; cells are P10 / P50 / P90"]
     for month in review.report_months:
-        rows: list[tuple[str, list[str]]] = [("metric", names)]
-        for metric in COMPARED:
-            kind = unit(metric)
-            cells = []
-            for result in review.results.values():
-                values = percentiles(result.at(metric, month), COMPARED_PERCENTILES)
-                cells.append(" / ".join(fmt(float(v), kind) for v in values))
-            rows.append((metric, cells))
-        for label, *_ in HEADLINES:
-            rows.append((_headline_label(label, month),
-                         [_pct(review.headlines[n][month][label]) for n in names]))
+        rows = [("metric", names), *comparison_rows(review, month)]
         width = max(len(c) for _, cells in rows for c in cells) + 3
         lines += ["", f"Month {month}"]
         lines += [f"{label:<31}" + "".join(f"{c:>{width}}" for c in cells)
