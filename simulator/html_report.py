@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .report import UNIT_NAMES, comparison_rows, fmt, unit
+from .report import comparison_rows, fmt, headline_rows, table_rows, unit
 from .review import Review
 
 CSS = """
@@ -51,15 +51,9 @@ def _percentile_tables(review: Review) -> str:
     parts = []
     name = next(iter(review.results))
     for month, table in review.tables[name].items():
-        rows = [[str(metric), UNIT_NAMES[unit(str(metric))],
-                 *(fmt(float(v), unit(str(metric))) for v in row)]
-                for metric, row in table.iterrows()]
         parts.append(f"<h3>Month {month}</h3>"
-                     + _table(["metric", "unit", *map(str, table.columns)], rows))
-        probs = review.headlines[name][month]
-        parts.append(_table(["probability", "value"],
-                            [[label.replace("by then", f"by month {month}"), f"{p:.1%}"]
-                             for label, p in probs.items()]))
+                     + _table(["metric", "unit", *map(str, table.columns)], table_rows(table)))
+        parts.append(_table(["probability", "value"], headline_rows(review, name, month)))
     return "".join(parts)
 
 

@@ -213,6 +213,19 @@ def text(review: Review) -> str:
     return "\n".join(body + extra) + "\n"
 
 
+def table_rows(table: pd.DataFrame) -> list[list[str]]:
+    """A percentile table as formatted rows: metric, unit, then one cell per column."""
+    return [[str(metric), UNIT_NAMES[unit(str(metric))],
+             *(fmt(float(v), unit(str(metric))) for v in row)]
+            for metric, row in table.iterrows()]
+
+
+def headline_rows(review: Review, name: str, month: int) -> list[list[str]]:
+    """The headline probabilities of scenario ``name`` at ``month``, formatted."""
+    return [[_headline_label(label, month), _pct(p)]
+            for label, p in review.headlines[name][month].items()]
+
+
 def markdown(review: Review) -> str:
     """The percentile tables, probabilities and targets as Markdown."""
     parts: list[str] = []
@@ -224,13 +237,9 @@ def markdown(review: Review) -> str:
             header = ["metric", "unit", *table.columns]
             parts += ["", f"## Month {month}", "", "| " + " | ".join(header) + " |",
                       "|" + "---|" * 2 + "---:|" * len(table.columns)]
-            for metric, row in table.iterrows():
-                kind = unit(str(metric))
-                cells = [str(metric), UNIT_NAMES[kind], *(fmt(float(v), kind) for v in row)]
-                parts.append("| " + " | ".join(cells) + " |")
+            parts += ["| " + " | ".join(cells) + " |" for cells in table_rows(table)]
             parts += ["", "| probability | value |", "|---|---:|"]
-            for label, p in review.headlines[name][month].items():
-                parts.append(f"| {_headline_label(label, month)} | {_pct(p)} |")
+            parts += [f"| {label} | {p} |" for label, p in headline_rows(review, name, month)]
         if review.targets:
             parts += ["", "| target | probability | interval |", "|---|---:|---|"]
             for target, p, low, high in review.target_values[name]:
