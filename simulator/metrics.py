@@ -50,7 +50,7 @@ def unit_economics(sm_spend: np.ndarray, new_customers: np.ndarray, arpa: Value,
     cost = cac(sm_spend, new_customers, window)
     margin = _grid(arpa, shape) * _grid(gross_margin, shape)
     churn_rate = _grid(churn, shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         payback = np.where(margin > 0, cost / np.where(margin > 0, margin, 1.0), INF)
         ltv = np.where(churn_rate > 0, margin / np.where(churn_rate > 0, churn_rate, 1.0), INF)
         ratio = np.where(np.isinf(cost) | (ltv == 0), 0.0, ltv / cost)
