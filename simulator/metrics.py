@@ -127,35 +127,37 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_unit = new * margin / np.where(level > 0, level, 1.0)  # GP(j) = per_unit * F(j)
         needed = before + sm_spend / np.where(per_unit > 0, per_unit, 1.0)
-    wanted = np.arange(months) if months_wanted is None else np.asarray(months_wanted) - 1
-    per_unit, needed, ends = per_unit[:, wanted], needed[:, wanted], ends[:, wanted]
-    shape = (paths, len(wanted))
-    # vectorised binary search over every (path, cohort): the first j >= t with
-    # cum[j] >= needed[t] (cum is non-decreasing along each path)
-    start = np.broadcast_to(wanted, shape)
-    lo = start.copy()
-    hi = np.full(shape, months)
+    # only the cohorts asked for that won customers need a search
+    candidate = per_unit > 0
+    if months_wanted is not None:
+        asked = np.zeros(months, dtype=bool)
+        asked[np.asarray(months_wanted) - 1] = True
+        candidate &= asked
+    rows, cols = np.nonzero(candidate)
+    need, end = needed[rows, cols], ends[rows, cols]
+    # vectorised binary search: the first j >= t with cum[j] >= need (cum is non-decreasing
+    # along each path)
+    lo, hi = cols.copy(), np.full(len(cols), months)
     while True:
         active = lo < hi
         if not active.any():
             break
         mid = (lo + hi) // 2
-        right = np.take_along_axis(cum, np.minimum(mid, months - 1), axis=1) < needed
+        right = cum[rows, np.minimum(mid, months - 1)] < need
         lo = np.where(active & right, mid + 1, lo)
         hi = np.where(active & ~right, mid, hi)
-    last_factor = np.asarray(later, dtype=np.float64)
-    if last_factor.ndim == 1:
-        last_factor = last_factor[:, None]
-    after = _months_after_horizon(needed - cum[:, -1:], np.broadcast_to(level[:, -1:], shape),
-                                  np.broadcast_to(last_factor, shape))
-    found = np.where(per_unit > 0,
-                     np.where(lo < ends, lo - start + 1.0,
-                              np.where(ends == months, months - start + after, INF)), INF)
-    found = np.where(sm_spend[:, wanted] <= 0, np.where(new[:, wanted] > 0, 0.0, INF), found)
-    if months_wanted is None:
-        return found
     out = np.full(new.shape, INF)
-    out[:, wanted] = found
+    inside = lo < end
+    out[rows[inside], cols[inside]] = lo[inside] - cols[inside] + 1.0
+    later_rows = np.broadcast_to(np.asarray(later, dtype=np.float64), (paths,))
+    rest = ~inside & (end == months)  # not paid back yet, and the cohort lives on
+    r, c = rows[rest], cols[rest]
+    out[r, c] = months - c + _months_after_horizon(need[rest] - cum[r, -1], level[r, -1],
+                                                   later_rows[r])
+    zero_spend = sm_spend <= 0
+    if months_wanted is not None:
+        zero_spend &= asked
+    out[zero_spend] = np.where(new[zero_spend] > 0, 0.0, INF)
     return out
 
 
