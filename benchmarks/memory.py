@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import simulator
-from simulator import engine, storage
+from simulator import storage
 
 GIB = 2**30
 
@@ -53,22 +53,14 @@ def _storage_bytes(config: simulator.Config, paths: int, chosen: storage.Plan) -
 
 
 def estimate(config: simulator.Config, paths: int) -> Estimate:
-    """``simulator.engine.estimate_bytes`` when the engine has it, else the storage plan's
-    own arithmetic (``simulator.storage``: kept trajectories + input draws)."""
+    """The storage plan's own arithmetic (``simulator.storage``: kept trajectories + input
+    draws), or the refusal the engine would give."""
     try:
         chosen = storage.plan(config, paths)
     except simulator.ConfigError as error:
         return Estimate(None, "simulator.storage.plan", str(error), "refused")
     kind = "reduced" if chosen.reduced else "full"
-    estimate_bytes = getattr(engine, "estimate_bytes", None)
-    if estimate_bytes is not None:
-        try:
-            return Estimate(int(estimate_bytes(config, paths)),
-                            "simulator.engine.estimate_bytes", None, kind)
-        except (TypeError, ValueError):
-            pass
-    return Estimate(_storage_bytes(config, paths, chosen),
-                    "simulator.storage (engine.estimate_bytes not found)", None, kind)
+    return Estimate(_storage_bytes(config, paths, chosen), "simulator.storage", None, kind)
 
 
 def _vm_hwm() -> int:
