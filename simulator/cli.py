@@ -253,8 +253,12 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     if paths_out is not None:
         _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths)
     how = Execution(n_workers, _client(scheduler), budget, keep)
-    results, history = _run_all(loaded, _scenario_names(configs), how, quiet,
-                                overrides, target, cap)
+    try:
+        results, history = _run_all(loaded, _scenario_names(configs), how, quiet,
+                                    overrides, target, cap)
+    finally:
+        if how.client is not None:
+            how.client.close()
     review = Review(results, asked, level, tornado)
     rendered = outputs.render(review, kind, history, target)
     if plot is not None:

@@ -67,3 +67,13 @@ def test_reduced_run_through_the_cli(capsys, base_toml, tmp_path):
     with pytest.raises(SystemExit):
         main([str(base_toml), "--memory", "lots"])
     assert capsys.readouterr().err.startswith("error: --memory: ")
+
+
+def test_scheduler_flag_gives_the_same_csv(capsys, base_toml):
+    distributed = pytest.importorskip("distributed")
+    args = [base_toml, "--paths", PATHS, "--format", "csv", "--months", "6", "--at", "6"]
+    local = _csv(capsys, *args)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = _csv(capsys, *args, "--scheduler", cluster.scheduler_address)
+    assert local == remote
