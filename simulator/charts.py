@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import ConfigError
+from .io import require
 from .results import percentiles
 
 if TYPE_CHECKING:
@@ -27,18 +27,17 @@ PAYBACK_CAP = 60.0
 
 
 def _pyplot() -> Any:
-    try:
-        import matplotlib
+    require("matplotlib", "plot", "charts", "--plot")
+    import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ConfigError("", "charts need matplotlib: pip install 'funnel-montecarlo[plot]'",
-                          "--plot") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     return plt
 
 
-def _money(ax: Any) -> None:
+def _money(axis: Any) -> None:
+    """Money ticks on ``axis`` (``ax.xaxis`` or ``ax.yaxis``): 250k, 1.5M."""
     from matplotlib.ticker import FuncFormatter
 
     def short(value: float, _: object) -> str:
@@ -47,7 +46,7 @@ def _money(ax: Any) -> None:
                 return f"{value / size:g}{suffix}"
         return f"{value:g}"
 
-    ax.yaxis.set_major_formatter(FuncFormatter(short))
+    axis.set_major_formatter(FuncFormatter(short))
 
 
 def _bands(values: np.ndarray, qs: tuple[float, ...], cap: float | None) -> np.ndarray:
@@ -77,7 +76,7 @@ def fan_chart(ax: Any, review: Review, metric: str, title: str, unit: str,
     ax.set_xlabel("month")
     ax.set_ylabel(unit + (f" (inf drawn at {PAYBACK_CAP:g})" if cap else ""))
     if unit.startswith("$"):
-        _money(ax)
+        _money(ax.yaxis)
     ax.grid(alpha=0.3)
 
 
@@ -144,7 +143,7 @@ def render_png(review: Review, plans: Mapping[str, Mapping[str, np.ndarray]],
     axes[0, 0].legend(fontsize=8, loc="upper left")
     histogram(axes[2, 0], review, "customers", "accounts")
     histogram(axes[2, 1], review, "mrr", "$ per month")
-    _money_x(axes[2, 1])
+    _money(axes[2, 1].xaxis)
     if extra:
         if "tornado" in extra:
             tornado(axes[3, 0], review)
@@ -158,9 +157,3 @@ def render_png(review: Review, plans: Mapping[str, Mapping[str, np.ndarray]],
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
     return buffer.getvalue()
-
-
-def _money_x(ax: Any) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e3:g}k"))

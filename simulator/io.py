@@ -23,6 +23,17 @@ def check_writable(path: str | Path, flag: str = "--output") -> Path:
     return target
 
 
+def require(module: str, extra: str, purpose: str, flag: str) -> None:
+    """Fail with one clean line when an optional dependency is missing."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ConfigError("", f"{purpose} need {module}: pip install "
+                              f"'funnel-montecarlo[{extra}]'", flag) from None
+
+
 def _mode(target: Path) -> int:
     """The existing file's permissions, else the usual ones for a new file (umask applied)."""
     try:

@@ -14,7 +14,7 @@ from . import report
 from .convergence import Step
 from .engine import plan_line
 from .errors import ConfigError
-from .io import atomic_write, check_writable
+from .io import atomic_write, check_writable, require
 from .results import Result
 from .review import Review
 
@@ -43,26 +43,10 @@ def check_target(path: str | None, flag: str, allowed: tuple[str, ...]) -> None:
         return
     suffix = _suffix(path, allowed, flag)
     if suffix == ".parquet":
-        _need_pyarrow(flag)
+        require("pyarrow", "parquet", "parquet files", flag)
     if suffix == ".png":
-        _need_matplotlib(flag)
+        require("matplotlib", "plot", "charts", flag)
     check_writable(path, flag)
-
-
-def _need_pyarrow(flag: str) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ConfigError("", "parquet needs pyarrow: pip install 'funnel-montecarlo[parquet]'",
-                          flag) from None
-
-
-def _need_matplotlib(flag: str) -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ConfigError("", "charts need matplotlib: pip install 'funnel-montecarlo[plot]'",
-                          flag) from None
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
