@@ -142,6 +142,11 @@ class Execution:
     memory: int | None = None
     keep_months: tuple[int, ...] = ()
 
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`simulator.run`."""
+        return {"workers": self.workers, "client": self.client, "memory": self.memory,
+                "keep_months": self.keep_months}
+
 
 def _client(address: str | None) -> Any:
     if address is None:
@@ -174,12 +179,11 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
         bar = ProgressBar(f"{name}:", enabled=not quiet)
         try:
             if precision is not None and history is None:
-                result, history = run_to_precision(cfg, precision, max_paths, seed, how, bar)
+                result, history = run_to_precision(cfg, precision, max_paths, seed, bar,
+                                                   **how.options())
                 paths = result.paths
             else:
-                result = run(cfg, paths=paths, seed=seed, workers=how.workers, progress=bar,
-                             memory=how.memory, keep_months=how.keep_months,
-                             client=how.client)
+                result = run(cfg, paths=paths, seed=seed, progress=bar, **how.options())
         except ConfigError as err:
             raise attributed(err, cfg.source, overrides) from None
         finally:

@@ -55,14 +55,10 @@ def worst_relative_error(result: Result) -> tuple[float, str]:
 
 
 def run_to_precision(config: Config, precision: float, max_paths: int, seed: int,
-                     how: Any = None, progress: Progress | None = None
+                     progress: Progress | None = None, **options: Any
                      ) -> tuple[Result, list[Step]]:
-    """Double the paths from the config's count until ``precision`` or ``max_paths``.
-
-    ``how`` carries ``workers``, ``client``, ``memory`` and ``keep_months`` for
-    :func:`simulator.run` (any object with those attributes; None: defaults)."""
-    options = {key: getattr(how, key) for key in ("workers", "client", "memory", "keep_months")
-               } if how is not None else {}
+    """Double the paths from the config's count until ``precision`` or ``max_paths``;
+    ``options`` (workers, client, memory, keep_months) go to :func:`simulator.run`."""
     paths = min(config.simulation.paths, max_paths)
     history: list[Step] = []
     while True:
