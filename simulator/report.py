@@ -111,8 +111,9 @@ def _plus_minus(value: float, kind: str) -> str:
 def _single_text(review: Review) -> list[str]:
     name, result = next(iter(review.results.items()))
     sim = result.config.simulation
-    lines = [f"{result.config.source}: {result.paths:,} paths x {result.months} months, "
-             f"seed {result.seed}, {sim.flows} flows, {sim.sampling} sampling"]
+    lines = [str(result.config.source),
+             f"{result.paths:,} paths x {result.months} months, seed {result.seed}, "
+             f"{sim.flows} flows, {sim.sampling} sampling"]
     for month, table in review.tables[name].items():
         lines += ["", f"Month {month}", *_table_lines(table)]
         if review.ci is not None:
@@ -147,7 +148,7 @@ def _comparison_text(review: Review) -> list[str]:
     names = list(review.results)
     first = review.first
     lines = [f"{len(names)} scenarios, {first.paths:,} paths x {first.months} months, seed "
-             f"{first.seed}, common random numbers; cells are P10 / P50 / P90"]
+             f"{first.seed}, common random numbers", "cells are P10 / P50 / P90"]
     for month in review.report_months:
         rows = [("metric", names), *comparison_rows(review, month)]
         width = max(len(c) for _, cells in rows for c in cells) + 3

@@ -23,8 +23,14 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_prints_readable_tables(capsys, base_toml):
-    code, out, err = _run(capsys, str(base_toml), *FAST)
+def test_prints_readable_tables(capsys, base_toml, tmp_path):
+    # A config path of 90 characters: only the path itself may come near the width.
+    deep = tmp_path / ("d" * max(1, 80 - len(str(tmp_path))))
+    deep.mkdir()
+    config = deep / "base.toml"
+    config.write_text(base_toml.read_text())
+    assert len(str(config)) >= 85
+    code, out, err = _run(capsys, str(config), *FAST)
     assert code == 0, err
     for month in (12, 24, 36):
         assert f"Month {month}" in out
