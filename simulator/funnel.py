@@ -125,6 +125,10 @@ class Acquisition:
             if depth.sales_team else None
         self.close_rates = {s.name: s.close_rate for s in depth.segments if s.close_rate}
         self.shares = np.array([float(p.at(s.share, 1)) for s in depth.segments])
+        # Volume that arrives as a Poisson count and converts within the month, with nothing
+        # else joining or holding it, reaches every stage by Poisson splitting at once.
+        self.cascading = not (self.pmfs or self.pipeline or self.pools or self.team
+                              or self.close_rates)
 
     def _close_by_segment(self, flow: _Flow, count: np.ndarray, month: int,
                           result: MonthVolume) -> np.ndarray:
@@ -191,6 +195,8 @@ class Acquisition:
                                        shocks.get("spend", 1.0))
             if spend is not None:
                 result.channel_spend[channel.name] = spend
+            if self.cascading:
+                return self._cascade(channel, key, rates, mean, result)
             if channel.enters < 0:
                 visitors, count = self.flows.arrivals(mean, rates[0], key)
                 result.visitors += visitors
@@ -200,6 +206,19 @@ class Acquisition:
                              self.flows.arrive(key + self.stages[channel.enters], mean))
         result.stages[flow.stage] += flow.count
         return flow
+
+    def _cascade(self, channel: Channel, key: str, rates: list[Value], mean: np.ndarray,
+                 result: MonthVolume) -> _Flow:
+        """Arrivals with the given mean and their conversions through every later stage,
+        drawn at once (:meth:`Flows.cascade`)."""
+        first = channel.enters + 1  # the first stage a conversion reaches
+        counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:])
+        for stage, count in enumerate(counts, start=channel.enters):
+            if stage < 0:
+                result.visitors += count
+            else:
+                result.stages[stage] += count
+        return _Flow(channel, key, rates, len(self.stages) - 1, counts[-1])
 
     def _advance(self, flow: _Flow, until: int, month: int, first: bool,
                  result: MonthVolume) -> None:

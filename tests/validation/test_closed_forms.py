@@ -57,6 +57,23 @@ def test_poisson_thinning_every_stage_is_poisson(binomial_run):
             _var_ok(x, lam)
 
 
+def test_stage_counts_are_nested_thinnings(binomial_run):
+    """Oracle: a deeper stage's count is part of a shallower one's plus an independent rest,
+    so Cov(shallow, deep) = Var(deep) = its Poisson mean (Poisson splitting must keep this
+    joint law, not only the marginals)."""
+    cfg, result = binomial_run
+    names = ["visitors", *(s["stage"] for s in cfg["funnel"])]
+    month = 12
+    lam = cfg["acquisition"]["visitors"] * (1 + cfg["acquisition"]["visitor_growth"]) ** 11
+    means = [lam * math.prod(s["rate"] for s in cfg["funnel"][:k]) for k in range(len(names))]
+    for shallow in range(len(names)):
+        for deep in range(shallow + 1, len(names)):
+            x, y = result.at(names[shallow], month), result.at(names[deep], month)
+            products = (x - x.mean()) * (y - y.mean())
+            se = products.std(ddof=1) / math.sqrt(len(x))
+            assert abs(products.mean() - means[deep]) <= 5 * se, (names[shallow], names[deep])
+
+
 def test_customers_mean_and_variance_closed_form(binomial_run):
     """Oracle: with constant churn p (q = 1 - p), customers(t) is the sum of independent
     Binomial(c0, q^t) survivors of the start and Poisson(mu_s q^(t-s)) survivors of each
