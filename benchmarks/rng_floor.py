@@ -1,11 +1,12 @@
-"""The RNG floor: only the random draws the model consumes, vectorised over paths.
+"""The RNG floor: only the random draws the engine consumes, vectorised over paths.
 
-Per path-month SPEC section 4 consumes one Poisson (visitors), one binomial per funnel stage
-and one binomial for churn. This draws exactly those with NumPy, with realistic parameters:
-each path's own inputs (drawn beforehand, outside the timing, by :mod:`reference`), each
-stage thinning the count drawn by the stage before, churn thinning a customer count that is
-kept up to date (one subtraction and one addition per month: the binomials need a real
-``n``). Nothing is stored, no MRR, cash or CAC is computed: no implementation of the model
+Per path-month the engine draws the funnel by Poisson splitting (one Poisson for the units
+stopping short of each stage and one for those reaching the last: stages + 1 Poissons, an
+exact identity for SPEC section 4's Poisson visitors and binomial stages) and one binomial
+for churn. This draws exactly those with NumPy, with realistic parameters: each path's own
+inputs (drawn beforehand, outside the timing, by :mod:`reference`), churn thinning a customer
+count that is kept up to date (one subtraction and one addition per month: the binomial
+needs a real ``n``). Nothing is stored, no MRR, cash or CAC is computed: no implementation
 that draws these numbers with NumPy's generator can be faster than this.
 """
 
@@ -26,8 +27,9 @@ def draw_flows(p: dict[str, Value], stages: tuple[str, ...], paths: int, months:
     rates = [p[f"funnel.{stage}.rate"] for stage in stages]
     churn = p["retention.churn"]
     for t in range(months):
-        count = rng.poisson(visitors * growth**t, size=paths)
+        reach = visitors * growth**t * np.ones(paths)
         for rate in rates:
-            count = rng.binomial(count, rate)
-        customers += count - rng.binomial(customers, churn)
+            rng.poisson(reach * (1.0 - rate))  # the units stopping short of this stage
+            reach = reach * rate
+        customers += rng.poisson(reach) - rng.binomial(customers, churn)
     return int(customers.sum())

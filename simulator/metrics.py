@@ -133,19 +133,10 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
         asked = np.zeros(months, dtype=bool)
         asked[np.asarray(months_wanted) - 1] = True
         candidate &= asked
-    rows, cols = np.nonzero(candidate)
-    need, end = needed[rows, cols], ends[rows, cols]
-    # vectorised binary search: the first j >= t with cum[j] >= need (cum is non-decreasing
-    # along each path)
-    lo, hi = cols.copy(), np.full(len(cols), months)
-    while True:
-        active = lo < hi
-        if not active.any():
-            break
-        mid = (lo + hi) // 2
-        right = cum[rows, np.minimum(mid, months - 1)] < need
-        lo = np.where(active & right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
+    flat = np.flatnonzero(candidate)
+    rows, cols = np.divmod(flat, months)
+    need, end = needed.ravel()[flat], ends.ravel()[flat]
+    lo = cols + _first_reaching(cum.ravel(), flat, months - cols, need)
     out = np.full(new.shape, INF)
     inside = lo < end
     out[rows[inside], cols[inside]] = lo[inside] - cols[inside] + 1.0
@@ -159,6 +150,23 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
         zero_spend &= asked
     out[zero_spend] = np.where(new[zero_spend] > 0, 0.0, INF)
     return out
+
+
+def _first_reaching(values: np.ndarray, start: np.ndarray, span: np.ndarray,
+                    need: np.ndarray) -> np.ndarray:
+    """For each item, the first offset k < ``span`` with ``values[start + k] >= need``
+    (``values`` non-decreasing over each item's span), or ``span`` if there is none.
+
+    A branchless binary search: every step halves the span of all items at once."""
+    below = np.full(len(start), -1)  # the last offset known to fall short
+    step = 1 << max(int(span.max(initial=1)).bit_length() - 1, 0)
+    while step:
+        probe = below + step
+        short = probe < span
+        short &= values[start + np.where(short, probe, 0)] < need
+        below = np.where(short, probe, below)
+        step >>= 1
+    return below + 1
 
 
 def _months_after_horizon(remaining: np.ndarray, last: np.ndarray, factor: Value

@@ -348,3 +348,50 @@ def test_binomial_means_agree_with_expected_for_segments_capacity_and_nurture():
 ])
 def test_more_depth_keys_are_validated(change, key):
     _assert_refused(change, key)
+
+
+def _cohort_payback_by_loop(new, margin, spend, factors, later):
+    """Oracle for cohort payback: follow each cohort's gross profit month by month."""
+    paths, months = new.shape
+    out = np.full(new.shape, math.inf)
+    for i in range(paths):
+        for c in range(months):
+            if spend[i, c] <= 0:
+                out[i, c] = 0.0 if new[i, c] > 0 else math.inf
+                continue
+            profit = new[i, c] * margin[i, c]
+            if profit <= 0:
+                continue
+            total, j = 0.0, c
+            while True:
+                if j > c:
+                    factor = factors[i, j] if j < months else later[i]
+                    if factor <= 0 or j > months + 2000:
+                        break  # the cohort is gone, or it never gets there
+                    profit *= factor
+                total += profit
+                if total >= spend[i, c]:
+                    out[i, c] = j - c + 1
+                    break
+                j += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cohort_payback_matches_a_month_by_month_loop(seed):
+    from simulator.metrics import cohort_payback_months
+
+    rng = np.random.default_rng(seed)
+    paths, months = 40, 18
+    new = rng.poisson(1.0, (paths, months)).astype(float)
+    margin = rng.uniform(500, 1500, (paths, months))
+    spend = rng.uniform(0, 20000, (paths, months)) * (rng.random((paths, months)) > 0.1)
+    factors = rng.uniform(0.9, 1.05, (paths, months)) * (rng.random((paths, months)) > 0.03)
+    later = rng.uniform(0.9, 1.02, paths)
+    got = cohort_payback_months(new, margin, 1.0, spend, factors, later)
+    want = _cohort_payback_by_loop(new, margin, spend, factors, later)
+    np.testing.assert_array_equal(got, want)
+    wanted = (3, 11, 18)
+    some = cohort_payback_months(new, margin, 1.0, spend, factors, later, wanted)
+    cols = np.asarray(wanted) - 1
+    np.testing.assert_array_equal(some[:, cols], want[:, cols])
