@@ -184,7 +184,7 @@ def floor_row(bench: Bench, model: reference.Model, sizes: Sizes) -> None:
         sizes.repeat)
     bench.rows.append(Row("RNG floor (the draws only, vectorised)", sizes.paths, model.months,
                           seconds, sizes.repeat,
-                          note="1 Poisson + 1 binomial/stage + churn"))
+                          note="1 Poisson/stage + 1 + churn binomial"))
 
 
 def machine() -> str:
