@@ -4,6 +4,9 @@
 its parameters in the config spec form (``{"dist": "beta", "alpha": ..., "beta": ...}``) and
 the inline TOML table to paste into a config. ``fit_table`` prints the ranking, and
 ``read_column`` reads one numeric column of a CSV of history.
+
+``scipy.stats`` is imported inside the functions that use it: importing it takes about
+0.4 s, which a plain ``simulate CONFIG`` (importing this package) should not pay.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from ._family import hint, show
 from .base import Distribution, DistributionError, FloatArray
@@ -239,42 +241,49 @@ def _counts(x: FloatArray) -> str | None:
 
 
 def _normal(x: FloatArray) -> _Fitted:
+    from scipy import stats
     loc, scale = stats.norm.fit(x)
     d = stats.norm(loc, scale)
     return {"mean": float(loc), "sd": float(scale)}, d, d.logpdf
 
 
 def _lognormal(x: FloatArray) -> _Fitted:
+    from scipy import stats
     s, _, scale = stats.lognorm.fit(x, floc=0.0)
     d = stats.lognorm(s, scale=scale)
     return {"mu": math.log(scale), "sigma": float(s)}, d, d.logpdf
 
 
 def _gamma(x: FloatArray) -> _Fitted:
+    from scipy import stats
     a, _, scale = stats.gamma.fit(x, floc=0.0)
     d = stats.gamma(a, scale=scale)
     return {"shape": float(a), "scale": float(scale)}, d, d.logpdf
 
 
 def _beta(x: FloatArray) -> _Fitted:
+    from scipy import stats
     a, b, _, _ = stats.beta.fit(x, floc=0.0, fscale=1.0)
     d = stats.beta(a, b)
     return {"alpha": float(a), "beta": float(b)}, d, d.logpdf
 
 
 def _poisson(x: FloatArray) -> _Fitted:
+    from scipy import stats
     lam = float(x.mean())  # the maximum-likelihood estimate, in closed form
     d = stats.poisson(lam)
     return {"lam": lam}, d, d.logpmf
 
 
 def _uniform(x: FloatArray) -> _Fitted:
+    from scipy import stats
     loc, scale = stats.uniform.fit(x)
     d = stats.uniform(loc, scale)
     return {"low": float(loc), "high": float(loc + scale)}, d, d.logpdf
 
 
 def _triangular(x: FloatArray) -> _Fitted:
+    from scipy import stats
     c, loc, scale = stats.triang.fit(x)
     d = stats.triang(c, loc, scale)
     spec = {"low": float(loc), "mode": float(loc + c * scale), "high": float(loc + scale)}
@@ -323,6 +332,7 @@ def _fit_one(name: str, candidate: _Candidate, x: FloatArray, integers: bool) ->
     On integer data a continuous family is scored by the probability it gives each value's
     interval ``[k - 0.5, k + 0.5]``, so its likelihood is comparable with poisson's.
     """
+    from scipy import stats
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")

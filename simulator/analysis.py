@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import ConfigError
 from .results import compare, percentile_label, percentiles
@@ -33,6 +32,7 @@ def order_statistic_interval(values: np.ndarray, q: float, level: float = 0.95
     The number of draws below the true percentile is Binomial(n, q/100); the interval
     (X_(l), X_(u)) covers it with probability >= ``level`` (up to clipping at the sample ends).
     """
+    from scipy import stats  # slow to import: only when used
     x = np.sort(np.asarray(values, dtype=np.float64))
     n = len(x)
     alpha = 1.0 - level
@@ -55,6 +55,7 @@ def mean_standard_error(values: np.ndarray) -> float:
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion."""
+    from scipy import stats  # slow to import: only when used
     if n == 0:
         return 0.0, 1.0
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -164,6 +165,7 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
     (their difference).
     Inputs that are constants never appear.
     """
+    from scipy import stats  # slow to import: only when used
     output = result.at(metric, month)
     rows = {}
     ranked_output = stats.rankdata(output)

@@ -172,3 +172,18 @@ def test_fit_subcommand_ranks_families_and_prints_toml(capsys, tmp_path):
     code, _, err = _run(capsys, "fit", str(history), "--column", "close_rate",
                         "--families", "betta")
     assert code == 2 and err.startswith("error: --families: ")
+
+
+def test_the_main_job_does_not_import_scipy_stats():
+    """scipy.stats takes about 0.4 s to import; a plain run must not pay for it (fitting,
+    Sobol designs, intervals and sensitivity import it when they are used)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from simulator.cli import main; "
+            "main(['configs/base.toml', '--paths', '50', '--quiet']); "
+            "print('scipy.stats' in sys.modules)")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "False"
