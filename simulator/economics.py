@@ -47,23 +47,33 @@ def _last_month(value: Value) -> Value:
 
 
 def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
-               integer: bool, kept: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
-    """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest)."""
+                    integer: bool, kept: tuple[int, ...] | None = None,
+                    only_kept: bool = False) -> dict[str, np.ndarray]:
+    """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest).
+
+    ``kept`` (1-based months) limits the costly cohort payback to those months (inf at the
+    others); with ``only_kept`` every metric is computed at those months only, each of shape
+    (paths, len(kept)), with the same values as the full computation there.
+    """
+    cols = tuple(m - 1 for m in kept) if only_kept and kept is not None else None
     new = out["new_customers"] if shape.depth.segments else out[shape.stages[-1]]
     arpa, churn = _blended(shape, p)
     margin = p.whole("revenue.gross_margin")
-    derived = unit_economics(out["sm_spend"], new, arpa, margin, churn, window)
+    derived = unit_economics(out["sm_spend"], new, arpa, margin, churn, window, cols)
     for channel in shape.channels:
         derived[f"{channel}.cac"] = cac(out[f"{channel}.spend"], out[f"{channel}.new_customers"],
-                                        window)
+                                        window, cols)
     customers, mrr, cash = initial_state(shape, p, integer)
     factors = retention_factors(out["customers"], out["churned"], customers,
                                 p.whole("revenue.expansion"))
     derived["runway_months"] = runway_months(out["cash"])
-    derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window)
-    derived["nrr"] = nrr(factors)
+    derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window, cols)
+    derived["nrr"] = nrr(factors, cols=cols)
     later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
     derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
                                                              out["sm_spend"], factors, later,
                                                              kept)
+    if cols is not None:
+        for name in ("runway_months", "cohort_payback_months"):
+            derived[name] = derived[name][:, np.asarray(cols)]
     return derived

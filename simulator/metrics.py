@@ -19,37 +19,56 @@ from .params import Value
 INF = np.inf
 
 
-def trailing_sum(x: np.ndarray, window: int) -> np.ndarray:
-    """Sum over the last ``window`` months (fewer at the start), along axis 1."""
+Columns = tuple[int, ...] | None  # 0-based months to compute at; None: every month
+
+
+def trailing_sum(x: np.ndarray, window: int, cols: Columns = None) -> np.ndarray:
+    """Sum over the last ``window`` months (fewer at the start), along axis 1; at the
+    months ``cols`` only when given (the same additions in the same order)."""
+    if cols is not None:
+        at = np.asarray(cols)
+        out = x[:, at]
+        for lag in range(1, window):
+            inside = at >= lag
+            out[:, inside] += x[:, at[inside] - lag]
+        return out
     out = x.copy()
     for lag in range(1, min(window, x.shape[1])):
         out[:, lag:] += x[:, :-lag]
     return out
 
 
-def _grid(value: Value, shape: tuple[int, int]) -> np.ndarray:
-    """Broadcast a scalar, a (paths,) or a (paths, months) value to ``shape``."""
+def _grid(value: Value, shape: tuple[int, int], cols: Columns = None) -> np.ndarray:
+    """Broadcast a scalar, a (paths,) or a (paths, months) value to ``shape`` (the months
+    ``cols`` of it when given)."""
     array = np.asarray(value, dtype=np.float64)
     if array.ndim == 1:
         array = array[:, None]
+    elif array.ndim == 2 and cols is not None:
+        array = array[:, np.asarray(cols)]
+    if cols is not None:
+        shape = (shape[0], len(cols))
     return np.broadcast_to(array, shape)
 
 
-def cac(sm_spend: np.ndarray, new_customers: np.ndarray, window: int) -> np.ndarray:
+def cac(sm_spend: np.ndarray, new_customers: np.ndarray, window: int,
+        cols: Columns = None) -> np.ndarray:
     """Trailing-window S&M spend divided by customers won in the same window."""
-    spend = trailing_sum(sm_spend, window)
-    won = trailing_sum(new_customers, window)
+    spend = trailing_sum(sm_spend, window, cols)
+    won = trailing_sum(new_customers, window, cols)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return np.where(won > 0, spend / np.where(won > 0, won, 1.0), INF)
 
 
 def unit_economics(sm_spend: np.ndarray, new_customers: np.ndarray, arpa: Value,
-                   gross_margin: Value, churn: Value, window: int) -> dict[str, np.ndarray]:
-    """``cac``, ``cac_payback_months``, ``ltv`` and ``ltv_to_cac``, each (paths, months)."""
+                   gross_margin: Value, churn: Value, window: int, cols: Columns = None
+                   ) -> dict[str, np.ndarray]:
+    """``cac``, ``cac_payback_months``, ``ltv`` and ``ltv_to_cac``, each (paths, months)
+    (or (paths, len(cols)))."""
     shape = sm_spend.shape
-    cost = cac(sm_spend, new_customers, window)
-    margin = _grid(arpa, shape) * _grid(gross_margin, shape)
-    churn_rate = _grid(churn, shape)
+    cost = cac(sm_spend, new_customers, window, cols)
+    margin = _grid(arpa, shape, cols) * _grid(gross_margin, shape, cols)
+    churn_rate = _grid(churn, shape, cols)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         payback = np.where(margin > 0, cost / np.where(margin > 0, margin, 1.0), INF)
         ltv = np.where(churn_rate > 0, margin / np.where(churn_rate > 0, churn_rate, 1.0), INF)
@@ -70,13 +89,13 @@ def runway_months(cash: np.ndarray) -> np.ndarray:
 
 
 def burn_multiple(cash: np.ndarray, mrr: np.ndarray, start_cash: np.ndarray,
-                  start_mrr: np.ndarray, window: int) -> np.ndarray:
+                  start_mrr: np.ndarray, window: int, cols: Columns = None) -> np.ndarray:
     """Net burn over the trailing window divided by net new ARR over it: 0 when the window
     burned no cash, inf when it burned cash and added no ARR."""
     cash_before = np.column_stack([start_cash, cash[:, :-1]])
     arr_before = 12.0 * np.column_stack([start_mrr, mrr[:, :-1]])
-    burn = trailing_sum(cash_before - cash, window)
-    added = trailing_sum(12.0 * mrr - arr_before, window)
+    burn = trailing_sum(cash_before - cash, window, cols)
+    added = trailing_sum(12.0 * mrr - arr_before, window, cols)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = burn / np.where(added > 0, added, 1.0)
     return np.where(burn <= 0, 0.0, np.where(added > 0, ratio, INF))
@@ -92,13 +111,13 @@ def retention_factors(customers: np.ndarray, churned: np.ndarray, start_customer
     return kept * (1.0 + _grid(expansion, customers.shape))
 
 
-def nrr(factors: np.ndarray, window: int = 12) -> np.ndarray:
+def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarray:
     """Net revenue retention over the trailing ``window`` months (fewer at the start): the
     MRR today of the accounts of ``window`` months ago, over their MRR then. Every retained
     account follows the same churn and expansion factors, so it is their product."""
     logs = np.log(np.maximum(factors, 1e-300))
-    total = trailing_sum(logs, window)
-    emptied = trailing_sum((factors == 0).astype(np.float64), window) > 0
+    total = trailing_sum(logs, window, cols)
+    emptied = trailing_sum((factors == 0).astype(np.float64), window, cols) > 0
     return np.where(emptied, 0.0, np.exp(total))
 
 

@@ -171,7 +171,10 @@ def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[st
     if plan.kept is None:
         return part
     index = np.asarray(plan.kept) - 1
-    out = {name: np.ascontiguousarray(values[:, index]) for name, values in part.items()}
+    months = part["cash"].shape[1]
+    # arrays with fewer columns were computed at the kept months only (run_block's only_kept)
+    out = {name: np.ascontiguousarray(values[:, index]) if values.shape[1] == months
+           else values for name, values in part.items()}
     out["cumulative_revenue"] = np.cumsum(part["mrr"], axis=1)[:, index]
     out["cash:extreme"] = np.minimum.accumulate(part["cash"], axis=1)[:, index]
     for name in part:

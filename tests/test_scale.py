@@ -77,3 +77,25 @@ def test_scheduler_flag_gives_the_same_csv(capsys, base_toml):
                                   dashboard_address=None) as cluster:
         remote = _csv(capsys, *args, "--scheduler", cluster.scheduler_address)
     assert local == remote
+
+
+@pytest.mark.parametrize("name", ["base", "smb_multichannel", "enterprise"])
+def test_reduced_blocks_past_the_sample_derive_only_kept_months(name, monkeypatch):
+    """Blocks past the sampled paths derive metrics at the kept months only; the values must
+    be those of the full run (channels, segments, shocks and month-varying inputs too)."""
+    from pathlib import Path
+
+    from simulator import storage
+    from simulator.overrides import parse_set
+
+    monkeypatch.setattr(storage, "SAMPLE_PATHS", 1000)  # blocks 2 and 3 are past the sample
+    path = Path(__file__).resolve().parents[1] / "configs" / f"{name}.toml"
+    varying = [parse_set('revenue.gross_margin.vary="month"')]
+    config = simulator.load_config(path, varying)
+    full = simulator.run(config, paths=PATHS, seed=5)
+    small = simulator.run(config, paths=PATHS, seed=5, memory=2**20, keep_months=(3, 17))
+    assert small.reduced
+    for month in (3, 17, *config.simulation.report_months):
+        for metric in full.metrics:
+            np.testing.assert_array_equal(full.at(metric, month), small.at(metric, month),
+                                          err_msg=f"{metric}@{month}")
