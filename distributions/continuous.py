@@ -20,6 +20,7 @@ from scipy import special
 from . import quantiles as fit
 from ._family import Family, Form, Forms, Params, fmt, format_call, number
 from .base import Distribution, DistributionError, FloatArray
+from .beta_inverse import beta_ppf
 
 _TRUNCATION = ("low", "high")
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -205,7 +206,7 @@ class Beta(Continuous):
         return special.betaincc(self.alpha, self.beta, np.clip(x, 0.0, 1.0))
 
     def _ppf(self, q: FloatArray) -> FloatArray:
-        return special.betaincinv(self.alpha, self.beta, q)
+        return beta_ppf(self.alpha, self.beta, q)
 
     def _isf(self, q: FloatArray) -> FloatArray:
         return special.betainccinv(self.alpha, self.beta, q)

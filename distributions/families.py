@@ -16,6 +16,7 @@ from scipy import special
 
 from ._family import Family, Forms, Params, check_order, fmt, number
 from .base import Distribution, DistributionError, FloatArray
+from .beta_inverse import beta_ppf
 
 
 class Constant(Family):
@@ -174,7 +175,7 @@ class Pert(Family):
         """Scaled inverse regularized incomplete beta function."""
 
         def inner(p: FloatArray) -> FloatArray:
-            u = special.betaincinv(self.alpha, self.beta, p)
+            u = beta_ppf(self.alpha, self.beta, p)
             return np.clip(self.low + self._width * u, self.low, self.high)  # round-off guard
 
         return self._ppf_guarded(q, inner)
