@@ -30,12 +30,12 @@ FAR_TAIL = 1e-3  # complements below this are matched with betaincc
 _LOG_ROOT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=512)
 def _cdf_at_half(alpha: float, beta: float) -> float:
     return float(special.betainc(alpha, beta, 0.5))
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=512)  # 25 kB each
 def _table(alpha: float, beta: float) -> tuple[FloatArray, FloatArray, np.ndarray]:
     """``logit(x)`` and its slope in ``z`` at the nodes, and where both are finite."""
     z = np.linspace(-SPAN, SPAN, NODES)
@@ -53,7 +53,7 @@ def _table(alpha: float, beta: float) -> tuple[FloatArray, FloatArray, np.ndarra
 
 
 def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
-    """``betaincinv(alpha, beta, q)`` for ``q`` strictly inside (0, 1), any shape.
+    """``betaincinv(alpha, beta, q)``, any shape (NaN, like it, for ``q`` outside [0, 1]).
 
     To keep both tails precise it solves for the smaller of ``x`` and ``1 - x`` (the
     latter with the shapes swapped) and matches the smaller of the two tail probabilities,
@@ -91,9 +91,10 @@ def _smaller_side(alpha: float, beta: float, tail: FloatArray, complement: np.nd
     z = special.ndtri(tail)
     z[complement] = -z[complement]
     position = (z + SPAN) / _STEP
-    node = np.clip(np.floor(position), 0, NODES - 2).astype(np.intp)
+    inside = (position >= 0.0) & (position < NODES - 1)  # False for NaN (q outside (0, 1))
+    node = np.floor(np.where(inside, position, 0.0)).astype(np.intp)
     t = position - node
-    ok = (position >= 0.0) & (position < NODES - 1) & usable[node] & usable[node + 1]
+    ok = inside & usable[node] & usable[node + 1]
     t2, t3 = t * t, t * t * t
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         guess = ((2.0 * t3 - 3.0 * t2 + 1.0) * logit[node]

@@ -98,6 +98,8 @@ class _Flow:
     rates: list[Value]
     stage: int
     count: np.ndarray
+    ahead: list[np.ndarray] = field(default_factory=list)  # counts already drawn for the
+    # next stages (Poisson splitting), taken in order instead of thinning
 
 
 class Acquisition:
@@ -196,8 +198,12 @@ class Acquisition:
             if spend is not None:
                 result.channel_spend[channel.name] = spend
             if self.cascading:
-                return self._cascade(channel, key, rates, mean, result)
-            if channel.enters < 0:
+                first = channel.enters + 1  # the first stage a conversion reaches
+                counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:])
+                if channel.enters < 0:
+                    result.visitors += counts.pop(0)
+                flow = _Flow(channel, key, rates, max(channel.enters, 0), counts[0], counts[1:])
+            elif channel.enters < 0:
                 visitors, count = self.flows.arrivals(mean, rates[0], key)
                 result.visitors += visitors
                 flow = _Flow(channel, key, rates, 0, self._lagged(channel, 0, count, month))
@@ -207,19 +213,6 @@ class Acquisition:
         result.stages[flow.stage] += flow.count
         return flow
 
-    def _cascade(self, channel: Channel, key: str, rates: list[Value], mean: np.ndarray,
-                 result: MonthVolume) -> _Flow:
-        """Arrivals with the given mean and their conversions through every later stage,
-        drawn at once (:meth:`Flows.cascade`)."""
-        first = channel.enters + 1  # the first stage a conversion reaches
-        counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:])
-        for stage, count in enumerate(counts, start=channel.enters):
-            if stage < 0:
-                result.visitors += count
-            else:
-                result.stages[stage] += count
-        return _Flow(channel, key, rates, len(self.stages) - 1, counts[-1])
-
     def _advance(self, flow: _Flow, until: int, month: int, first: bool,
                  result: MonthVolume) -> None:
         """Convert ``flow`` stage by stage up to stage ``until``."""
@@ -227,7 +220,9 @@ class Acquisition:
             count = flow.count
             if first and month == 1 and flow.stage in self.pipeline:
                 count = count + self.pipeline[flow.stage]
-            if flow.stage + 1 == len(self.stages) - 1 and self.close_rates:
+            if flow.ahead:
+                converted = flow.ahead.pop(0)
+            elif flow.stage + 1 == len(self.stages) - 1 and self.close_rates:
                 converted = self._close_by_segment(flow, count, month, result)
             else:
                 converted = self.flows.thin(flow.key + self.stages[flow.stage + 1], count,

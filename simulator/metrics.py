@@ -28,7 +28,7 @@ def trailing_sum(x: np.ndarray, window: int, cols: Columns = None) -> np.ndarray
     if cols is not None:
         at = np.asarray(cols)
         out = x[:, at]
-        for lag in range(1, window):
+        for lag in range(1, min(window, x.shape[1])):
             inside = at >= lag
             out[:, inside] += x[:, at[inside] - lag]
         return out

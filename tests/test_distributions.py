@@ -697,3 +697,4 @@ def test_fast_beta_inverse_agrees_with_betaincinv(alpha: float, beta: float) -> 
     assert np.all(close | (misfit(fast) <= misfit(exact) + 1e-13))
     assert np.mean(close) > 0.999
     assert beta_ppf(alpha, beta, q.reshape(-1, 3)[:5]).shape == (5, 3)
+    assert np.isnan(beta_ppf(alpha, beta, [np.nan, -0.1, 1.1])).all()  # as betaincinv
