@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
-from .results import compare, percentile_label, percentiles
+from .results import compare, path_mean, percentile_label, percentiles
 
 if TYPE_CHECKING:
     from .results import Result
@@ -50,7 +50,9 @@ def mean_standard_error(values: np.ndarray) -> float:
         return math.inf
     if not np.isfinite(x).all():
         return math.inf
-    return float(x.std(ddof=1) / math.sqrt(len(x)))
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values: inf, not a warning
+        se = float(x.std(ddof=1) / math.sqrt(len(x)))
+    return se if math.isfinite(se) else math.inf
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
@@ -77,7 +79,7 @@ def interval_table(result: Result, month: int, level: float = 0.95) -> pd.DataFr
             label = percentile_label(q)
             low, high = order_statistic_interval(values, q, level)
             row.update({label: float(estimate), f"{label}_low": low, f"{label}_high": high})
-        row["mean"] = float(np.mean(values))
+        row["mean"] = path_mean(values)
         row["mean_se"] = mean_standard_error(values)
         rows[name] = row
     frame = pd.DataFrame.from_dict(rows, orient="index")

@@ -31,6 +31,16 @@ def percentile_label(q: float) -> str:
     return f"p{q:g}"
 
 
+def path_mean(values: np.ndarray) -> float:
+    """The mean over paths: inf when any path is inf, or when the sum overflows.
+
+    >>> path_mean(np.array([1e308, 1e308]))
+    inf
+    """
+    with np.errstate(over="ignore"):
+        return float(np.mean(values))
+
+
 def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """Percentiles of ``values`` (numpy's linear interpolation) that keep infinities.
 
@@ -153,7 +163,7 @@ class Result:
         rows = {}
         for name in self.metrics:
             values = self.at(name, month)
-            rows[name] = [*percentiles(values, qs), float(np.mean(values))]
+            rows[name] = [*percentiles(values, qs), path_mean(values)]
         columns = [percentile_label(q) for q in qs] + ["mean"]
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
         frame.index.name = "metric"
