@@ -75,10 +75,11 @@ def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
     upper = flat > _cdf_at_half(a, b)  # x > 1/2: solve for 1 - x, with the shapes swapped
     for mirrored, shapes in ((False, (a, b)), (True, (b, a))):
         part = upper if mirrored else ~upper
-        p = 1.0 - flat[part] if mirrored else flat[part]  # the solved variable's cdf
+        q_part = flat[part]
+        p = 1.0 - q_part if mirrored else q_part  # the solved variable's cdf
         # p > 1/2 goes in as its complement 1 - p, which is exact: 1 - q or q itself
         complement = p > 0.5
-        tail = np.where(complement, flat[part] if mirrored else 1.0 - flat[part], p)
+        tail = np.where(complement, q_part if mirrored else 1.0 - q_part, p)
         solved = _smaller_side(*shapes, tail, complement)
         out[part] = 1.0 - solved if mirrored else solved
     return out.reshape(qa.shape)

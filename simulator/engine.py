@@ -80,7 +80,7 @@ class BlockJob:
         params = self.draws.parameters()
         # a reduced run keeps derived metrics at its kept months, and whole trajectories
         # only for the sampled paths (the first ones)
-        only_kept = self.storage.reduced and self.start >= self.storage.sample
+        only_kept = self.storage.reduced and not self.storage.samples(self.start)
         part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
                          self.index, out, self.storage.kept, only_kept)
         kept = {} if out is not None else reduce_block(self.storage, self.start, part)

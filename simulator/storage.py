@@ -91,6 +91,11 @@ class Plan:
     def reduced(self) -> bool:
         return self.kept is not None
 
+    def samples(self, start: int) -> bool:
+        """Whether a reduced run keeps whole trajectories of paths from ``start`` on (the
+        sampled paths are the first ``sample``)."""
+        return self.reduced and start < self.sample
+
 
 def plan(config: Config, paths: int, keep_months: tuple[int, ...] = (),
          budget: int | None = None) -> Plan:
@@ -180,7 +185,7 @@ def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[st
     for name in part:
         if name.startswith("shock:"):
             out[f"{name}:extreme"] = np.maximum.accumulate(part[name], axis=1)[:, index]
-    if start < plan.sample:
+    if plan.samples(start):
         rows = plan.sample - start
         out.update({f"sample:{name}": values[:rows] for name, values in part.items()})
     return out
