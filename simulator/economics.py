@@ -8,6 +8,7 @@ import numpy as np
 from .metrics import (
     burn_multiple,
     cac,
+    cohort_payback_at,
     cohort_payback_months,
     nrr,
     retention_factors,
@@ -66,14 +67,12 @@ def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray]
     customers, mrr, cash = initial_state(shape, p, integer)
     factors = retention_factors(out["customers"], out["churned"], customers,
                                 p.whole("revenue.expansion"))
-    derived["runway_months"] = runway_months(out["cash"])
+    derived["runway_months"] = runway_months(out["cash"], cols)
     derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window, cols)
     derived["nrr"] = nrr(factors, cols=cols)
     later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
-    derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
-                                                             out["sm_spend"], factors, later,
-                                                             kept)
-    if cols is not None:
-        for name in ("runway_months", "cohort_payback_months"):
-            derived[name] = derived[name][:, np.asarray(cols)]
+    payback_args = (new, arpa, margin, out["sm_spend"], factors, later)
+    derived["cohort_payback_months"] = (cohort_payback_at(*payback_args, cols)
+                                        if cols is not None
+                                        else cohort_payback_months(*payback_args, kept))
     return derived

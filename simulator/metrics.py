@@ -38,6 +38,16 @@ def trailing_sum(x: np.ndarray, window: int, cols: Columns = None) -> np.ndarray
     return out
 
 
+def along_months(ufunc: np.ufunc, x: np.ndarray) -> np.ndarray:
+    """``ufunc.accumulate(x, axis=1)`` (a running sum, product, minimum... over months),
+    computed a month at a time: the same operations in the same order, so the same bits,
+    and about 3x faster than NumPy's accumulate along a short last axis."""
+    out = np.array(x, dtype=np.float64)
+    for t in range(1, out.shape[1]):
+        ufunc(out[:, t - 1], out[:, t], out=out[:, t])
+    return out
+
+
 def _grid(value: Value, shape: tuple[int, int], cols: Columns = None) -> np.ndarray:
     """Broadcast a scalar, a (paths,) or a (paths, months) value to ``shape`` (the months
     ``cols`` of it when given)."""
@@ -76,26 +86,33 @@ def unit_economics(sm_spend: np.ndarray, new_customers: np.ndarray, arpa: Value,
     return {"cac": cost, "cac_payback_months": payback, "ltv": ltv, "ltv_to_cac": ratio}
 
 
-def runway_months(cash: np.ndarray) -> np.ndarray:
+def runway_months(cash: np.ndarray, cols: Columns = None) -> np.ndarray:
     """Months from each month until cash is first below 0 (0 if it already is; inf if it
-    never is within the horizon)."""
+    never is within the horizon); at the months ``cols`` only when given."""
     paths, months = cash.shape
     out = np.full(cash.shape, INF)
     next_negative = np.full(paths, INF)
     for t in range(months - 1, -1, -1):
         next_negative = np.where(cash[:, t] < 0, float(t), next_negative)
         out[:, t] = next_negative - t
-    return out
+    return out if cols is None else out[:, np.asarray(cols)]
 
 
 def burn_multiple(cash: np.ndarray, mrr: np.ndarray, start_cash: np.ndarray,
                   start_mrr: np.ndarray, window: int, cols: Columns = None) -> np.ndarray:
     """Net burn over the trailing window divided by net new ARR over it: 0 when the window
-    burned no cash, inf when it burned cash and added no ARR."""
-    cash_before = np.column_stack([start_cash, cash[:, :-1]])
-    arr_before = 12.0 * np.column_stack([start_mrr, mrr[:, :-1]])
-    burn = trailing_sum(cash_before - cash, window, cols)
-    added = trailing_sum(12.0 * mrr - arr_before, window, cols)
+    burned no cash, inf when it burned cash and added no ARR.
+
+    Both sums telescope: the burn is the cash before the window's first month less the cash
+    at its end, and the net new ARR likewise."""
+    at = np.arange(cash.shape[1]) if cols is None else np.asarray(cols)
+    first = np.maximum(at - window + 1, 0)  # the window's first month (fewer at the start)
+    opening = first > 0
+    prior = np.maximum(first - 1, 0)
+    start_cash = np.asarray(start_cash, dtype=np.float64)[:, None]
+    start_mrr = np.asarray(start_mrr, dtype=np.float64)[:, None]
+    burn = np.where(opening, cash[:, prior], start_cash) - cash[:, at]
+    added = 12.0 * mrr[:, at] - 12.0 * np.where(opening, mrr[:, prior], start_mrr)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = burn / np.where(added > 0, added, 1.0)
     return np.where(burn <= 0, 0.0, np.where(added > 0, ratio, INF))
@@ -105,20 +122,38 @@ def retention_factors(customers: np.ndarray, churned: np.ndarray, start_customer
                       expansion: Value) -> np.ndarray:
     """Each month's factor on retained MRR: (1 - churned / customers before) * (1 + expansion)
     (0 when there were no customers)."""
-    before = np.column_stack([start_customers, customers[:, :-1]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kept = np.where(before > 0, 1.0 - churned / np.where(before > 0, before, 1.0), 0.0)
-    return kept * (1.0 + _grid(expansion, customers.shape))
+    share = np.ones(customers.shape)  # churned / customers before; 1 when there were none
+    start = np.asarray(start_customers, dtype=np.float64)
+    np.divide(churned[:, 0], start, out=share[:, 0], where=start > 0)
+    np.divide(churned[:, 1:], customers[:, :-1], out=share[:, 1:], where=customers[:, :-1] > 0)
+    kept = np.subtract(1.0, share, out=share)
+    growth = np.asarray(expansion, dtype=np.float64)
+    return np.multiply(kept, 1.0 + (growth[:, None] if growth.ndim == 1 else growth), out=kept)
 
 
 def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarray:
     """Net revenue retention over the trailing ``window`` months (fewer at the start): the
     MRR today of the accounts of ``window`` months ago, over their MRR then. Every retained
     account follows the same churn and expansion factors, so it is their product."""
-    logs = np.log(np.maximum(factors, 1e-300))
-    total = trailing_sum(logs, window, cols)
-    emptied = trailing_sum((factors == 0).astype(np.float64), window, cols) > 0
-    return np.where(emptied, 0.0, np.exp(total))
+    if cols is None:
+        logs = np.log(np.maximum(factors, 1e-300))
+        gone = trailing_sum((factors == 0).astype(np.float64), window)
+        return np.where(gone > 0, 0.0, np.exp(trailing_sum(logs, window)))
+    at = np.asarray(cols)
+    lags = range(min(window, factors.shape[1]))
+    # only the months inside the windows asked for, and where each lag of ``at`` is in them
+    used = np.unique(np.concatenate([at[at >= lag] - lag for lag in lags]))
+    part = factors[:, used]
+    logs = np.log(np.maximum(part, 1e-300))
+    gone = (part == 0).astype(np.float64)
+    total = np.zeros((factors.shape[0], len(at)))
+    emptied = np.zeros_like(total)
+    for lag in lags:  # the same additions in the same order as trailing_sum
+        inside = at >= lag
+        where = np.searchsorted(used, at[inside] - lag)
+        total[:, inside] += logs[:, where]
+        emptied[:, inside] += gone[:, where]
+    return np.where(emptied > 0, 0.0, np.exp(total))
 
 
 def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
@@ -130,45 +165,74 @@ def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
     (1 + expansion)). Counted from the cohort's own month (1 = paid back in its first
     month); inf when it never pays back or no customer was won (0 with no spend).
     ``months_wanted`` (1-based) limits the work to those cohorts; the others are inf."""
+    if months_wanted is None:
+        return cohort_payback_at(new, arpa, gross_margin, sm_spend, factors, later)
+    at = tuple(sorted({m - 1 for m in months_wanted}))
+    out = np.full(new.shape, INF)
+    out[:, np.asarray(at)] = cohort_payback_at(new, arpa, gross_margin, sm_spend, factors,
+                                               later, at)
+    return out
+
+
+def cohort_payback_at(new: np.ndarray, arpa: Value, gross_margin: Value,
+                      sm_spend: np.ndarray, factors: np.ndarray, later: Value,
+                      cols: Columns = None) -> np.ndarray:
+    """:func:`cohort_payback_months` of the cohorts won in the months ``cols`` (0-based;
+    every month when None), shape (paths, len(cols))."""
     paths, months = new.shape
-    margin = _grid(arpa, new.shape) * _grid(gross_margin, new.shape)
+    at = np.arange(months) if cols is None else np.asarray(cols, dtype=np.intp)
+    take = (lambda x: x) if cols is None else (lambda x: x[:, at])
     # A factor of 0 (no customers left to carry MRR) ends every older cohort: it is kept out
     # of the running level F (replaced by 1) and ends the search for cohorts before it.
     dead = factors <= 0
-    level = np.cumprod(np.where(dead, 1.0, factors), axis=1)  # F(t), MRR multiplier
-    ends = np.full(new.shape, months)
-    next_dead = np.full(paths, months)
-    for t in range(months - 1, -1, -1):
-        ends[:, t] = next_dead
-        next_dead = np.where(dead[:, t], t, next_dead)
-    cum = np.cumsum(level, axis=1)
-    before = np.column_stack([np.zeros(paths), cum[:, :-1]])
+    level = along_months(np.multiply, np.where(dead, 1.0, factors))  # F(t), MRR multiplier
+    cum = along_months(np.add, level)
+    if cols is None:  # the running sum before each month
+        before = np.column_stack([np.zeros(paths), cum[:, :-1]])
+    else:
+        before = np.where(at > 0, cum[:, np.maximum(at - 1, 0)], 0.0)
+    new_at, level_at, spend_at = take(new), take(level), take(sm_spend)
+    margin = _grid(arpa, new.shape, cols) * _grid(gross_margin, new.shape, cols)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        per_unit = new * margin / np.where(level > 0, level, 1.0)  # GP(j) = per_unit * F(j)
-        needed = before + sm_spend / np.where(per_unit > 0, per_unit, 1.0)
-    # only the cohorts asked for that won customers need a search
-    candidate = per_unit > 0
-    if months_wanted is not None:
-        asked = np.zeros(months, dtype=bool)
-        asked[np.asarray(months_wanted) - 1] = True
-        candidate &= asked
-    flat = np.flatnonzero(candidate)
-    rows, cols = np.divmod(flat, months)
-    need, end = needed.ravel()[flat], ends.ravel()[flat]
-    lo = cols + _first_reaching(cum.ravel(), flat, months - cols, need)
-    out = np.full(new.shape, INF)
+        per_unit = new_at * margin / np.where(level_at > 0, level_at, 1.0)  # GP(j) = per_unit F(j)
+        needed = before + spend_at / np.where(per_unit > 0, per_unit, 1.0)
+    # only the cohorts that won customers need a search
+    flat = np.flatnonzero(per_unit > 0)
+    rows, which = np.divmod(flat, len(at))
+    start = at[which]
+    need = needed.ravel()[flat]
+    end = _next_dead(dead, rows, start)
+    lo = start + _first_reaching(cum.ravel(), rows * months + start, months - start, need)
+    out = np.full(per_unit.shape, INF)
     inside = lo < end
-    out[rows[inside], cols[inside]] = lo[inside] - cols[inside] + 1.0
+    out[rows[inside], which[inside]] = lo[inside] - start[inside] + 1.0
     later_rows = np.broadcast_to(np.asarray(later, dtype=np.float64), (paths,))
     rest = ~inside & (end == months)  # not paid back yet, and the cohort lives on
-    r, c = rows[rest], cols[rest]
-    out[r, c] = months - c + _months_after_horizon(need[rest] - cum[r, -1], level[r, -1],
-                                                   later_rows[r])
-    zero_spend = sm_spend <= 0
-    if months_wanted is not None:
-        zero_spend &= asked
-    out[zero_spend] = np.where(new[zero_spend] > 0, 0.0, INF)
+    r = rows[rest]
+    out[r, which[rest]] = months - start[rest] + _months_after_horizon(
+        need[rest] - cum[r, -1], level[r, -1], later_rows[r])
+    zero_spend = spend_at <= 0
+    out[zero_spend] = np.where(new_at[zero_spend] > 0, 0.0, INF)
     return out
+
+
+def _next_dead(dead: np.ndarray, rows: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """For each (row, start), the first month after ``start`` whose factor is dead, or the
+    horizon if none is; only the (rare) paths with a dead month are searched."""
+    months = dead.shape[1]
+    end = np.full(len(rows), months)
+    paths = np.flatnonzero(dead.any(axis=1))
+    if len(paths) == 0:
+        return end
+    # the first dead month at or after each month, for the paths that have one
+    first = np.where(dead[paths], np.arange(months), months)
+    first = np.minimum.accumulate(first[:, ::-1], axis=1)[:, ::-1]
+    first = np.column_stack([first, np.full(len(paths), months)])
+    slot = np.full(dead.shape[0], -1)
+    slot[paths] = np.arange(len(paths))
+    hit = slot[rows] >= 0
+    end[hit] = first[slot[rows[hit]], start[hit] + 1]
+    return end
 
 
 def _first_reaching(values: np.ndarray, start: np.ndarray, span: np.ndarray,

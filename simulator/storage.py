@@ -21,6 +21,7 @@ import numpy as np
 
 from .config import Config
 from .errors import ConfigError
+from .metrics import along_months
 
 SAMPLE_PATHS = 10_000
 DEFAULT_BUDGET = 2**30  # bytes of trajectories kept in memory, 1 GiB
@@ -180,11 +181,11 @@ def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[st
     # arrays with fewer columns were computed at the kept months only (run_block's only_kept)
     out = {name: np.ascontiguousarray(values[:, index]) if values.shape[1] == months
            else values for name, values in part.items()}
-    out["cumulative_revenue"] = np.cumsum(part["mrr"], axis=1)[:, index]
-    out["cash:extreme"] = np.minimum.accumulate(part["cash"], axis=1)[:, index]
+    out["cumulative_revenue"] = along_months(np.add, part["mrr"])[:, index]
+    out["cash:extreme"] = along_months(np.minimum, part["cash"])[:, index]
     for name in part:
         if name.startswith("shock:"):
-            out[f"{name}:extreme"] = np.maximum.accumulate(part[name], axis=1)[:, index]
+            out[f"{name}:extreme"] = along_months(np.maximum, part[name])[:, index]
     if plan.samples(start):
         rows = plan.sample - start
         out.update({f"sample:{name}": values[:rows] for name, values in part.items()})
