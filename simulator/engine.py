@@ -43,7 +43,8 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     every derived metric only there with ``only_kept``)."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
     events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
-    out = simulate(shape, params, flows, events, out)
+    out = simulate(shape, params, flows, events, out,
+                   kept if only_kept and kept is not None else ())
     for name, values in block_economics(shape, params, out, cac_window, flows.integer_counts,
                                         kept, only_kept).items():
         if name in out:

@@ -80,17 +80,24 @@ def _books(shape: ModelShape, p: Parameters, flows: Flows, customers: np.ndarray
 
 
 def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | None = None,
-             out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+             out: dict[str, np.ndarray] | None = None, funnel_months: tuple[int, ...] = ()
+             ) -> dict[str, np.ndarray]:
     """Run the month loop for one block of paths.
 
     Fills (and returns) arrays of shape (n, months) for visitors, each stage, churned,
     customers, mrr, sm_spend and cash, per-channel new customers and spend, per-segment new
     customers, customers and MRR, and each shock's activity; ``out`` may hold preallocated
-    arrays (or views) to write into.
+    arrays (or views) to write into. With ``funnel_months`` (1-based) visitors and every
+    stage but the last (which no derived metric reads) are kept at those months only, shape
+    (n, len(funnel_months)).
     """
     n, months, depth = p.n, shape.months, shape.depth
+    upper = ("visitors", *shape.stages[:-1])
+    slot = {m: i for i, m in enumerate(funnel_months)} if funnel_months else \
+        {m: m - 1 for m in range(1, months + 1)}
     if out is None:
-        out = {name: np.empty((n, months)) for name in flow_names(shape)}
+        out = {name: np.empty((n, len(slot) if name in upper else months))
+               for name in flow_names(shape)}
     customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
     books = _books(shape, p, flows, customers, mrr)
     acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
@@ -103,9 +110,11 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         shocks, active = events.month() if events is not None else ({}, {})
         season = depth.seasonality.factor(t) if depth.seasonality else 1.0
         volume = acquisition.month(t, season, shocks)
-        out["visitors"][:, t - 1] = volume.visitors
-        for stage, count in zip(shape.stages, volume.stages, strict=True):
-            out[stage][:, t - 1] = count
+        if t in slot:
+            out["visitors"][:, slot[t]] = volume.visitors
+            for stage, count in zip(shape.stages[:-1], volume.stages, strict=False):
+                out[stage][:, slot[t]] = count
+        out[shape.stages[-1]][:, t - 1] = volume.stages[-1]
         churn_factor: Value = shocks.get("churn", 1.0)
         if depth.seasonality and depth.seasonality.churn:
             churn_factor = churn_factor * season
