@@ -6,7 +6,8 @@ on which other flows a config has.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +41,11 @@ class Flows:
         raise NotImplementedError
 
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
-                stages: Sequence[str]) -> list[np.ndarray]:
-        """Units arriving with the given mean (Poisson under binomial flows) and then passing
-        each of ``stages`` in turn with probability ``rates``: the arrivals, then the count
-        that reaches each stage."""
+                stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
+        """Units arriving in ``month`` with the given mean (Poisson under binomial flows)
+        and then passing each of ``stages`` in turn with probability ``rates``: the
+        arrivals, then the count that reaches each stage. With ``upper`` False only the
+        count reaching the last stage is needed (the others may be left at 0)."""
         raise NotImplementedError
 
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
@@ -67,7 +69,7 @@ class ExpectedFlows(Flows):
         return mean
 
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
-                stages: Sequence[str]) -> list[np.ndarray]:
+                stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
         counts = [mean]
         for rate in rates:
             counts.append(counts[-1] * rate)
@@ -100,6 +102,11 @@ class BinomialFlows(Flows):
     joins or holds the units on the way: the units stopping short of each stage and those
     reaching the last are independent Poissons, one cheap draw per stage instead of a
     binomial. Counts stay int64 during the month loop.
+
+    The units stopping short of each stage are drawn from month-addressed streams (month
+    ``t`` starts ``t * 2**64`` draws into its stream), so a month's counts do not depend on
+    whether earlier months' were drawn: a run that keeps only some months can skip them and
+    still give the same numbers at the months it keeps.
     """
 
     integer_counts = True
@@ -108,11 +115,21 @@ class BinomialFlows(Flows):
         self._seed = seed
         self._block = block
         self._streams: dict[str, np.random.Generator] = {}
+        self._starts: dict[str, Mapping[str, Any]] = {}  # initial states of monthly streams
 
     def _rng(self, key: str) -> np.random.Generator:
         if key not in self._streams:
             self._streams[key] = stream(self._seed, "flow", key, self._block)
         return self._streams[key]
+
+    def _monthly(self, key: str, month: int) -> np.random.Generator:
+        """The stream of ``key`` positioned at the start of ``month``'s draws."""
+        rng = self._rng(key)
+        if key not in self._starts:
+            self._starts[key] = rng.bit_generator.state
+        rng.bit_generator.state = self._starts[key]
+        rng.bit_generator.advance(month << 64)  # type: ignore[attr-defined]
+        return rng
 
     def arrivals(self, mean: np.ndarray, rate: Value, key: str = ""
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -123,16 +140,21 @@ class BinomialFlows(Flows):
         return self._rng(key).poisson(mean)
 
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
-                stages: Sequence[str]) -> list[np.ndarray]:
+                stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
         """Poisson splitting through every stage: the units that stop short of each stage
         and the units that reach the last are independent Poisson counts; each stage's
-        count is the sum of those that got at least that far."""
+        count is the sum of those that got at least that far. Without ``upper`` only the
+        last count is drawn (independent of the others, it has the same law and value)."""
         stops = []
         reach: Value = mean
         for rate, stage in zip(rates, stages, strict=True):
-            stops.append(self._rng(f"{key}short of {stage}").poisson(reach * (1.0 - rate)))
+            if upper:
+                stops.append(self._monthly(f"{key}short of {stage}", month)
+                             .poisson(reach * (1.0 - rate)))
             reach = reach * rate
         counts = [self._rng(f"{key}reached {stages[-1]}" if stages else key).poisson(reach)]
+        if not upper:
+            return [np.zeros_like(counts[0]) for _ in stages] + counts
         for stop in reversed(stops):
             counts.append(counts[-1] + stop)
         return counts[::-1]

@@ -106,8 +106,10 @@ class Acquisition:
     """Steps every channel's volume through the stages."""
 
     def __init__(self, depth: Depth, stages: tuple[str, ...], p: Parameters, flows: Flows,
-                 months: int, integer: bool) -> None:
+                 months: int, integer: bool, funnel_months: tuple[int, ...] = ()) -> None:
         self.depth = depth
+        # the months whose stage counts above the last are kept (all when empty)
+        self.funnel_months = frozenset(funnel_months)
         self.stages = stages
         self.p = p
         self.flows = flows
@@ -199,7 +201,9 @@ class Acquisition:
                 result.channel_spend[channel.name] = spend
             if self.cascading:
                 first = channel.enters + 1  # the first stage a conversion reaches
-                counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:])
+                upper = not self.funnel_months or month in self.funnel_months
+                counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:],
+                                            month, upper)
                 if channel.enters < 0:
                     result.visitors += counts.pop(0)
                 flow = _Flow(channel, key, rates, max(channel.enters, 0), counts[0], counts[1:])

@@ -100,7 +100,8 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
                for name in flow_names(shape)}
     customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
     books = _books(shape, p, flows, customers, mrr)
-    acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
+    acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts,
+                              funnel_months)
     onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
     early = "retention.early_churn" if depth.early_months else None
     factors: dict[str, Value] = {}

@@ -99,3 +99,26 @@ def test_reduced_blocks_past_the_sample_derive_only_kept_months(name, monkeypatc
         for metric in full.metrics:
             np.testing.assert_array_equal(full.at(metric, month), small.at(metric, month),
                                           err_msg=f"{metric}@{month}")
+
+
+def test_a_months_funnel_draws_do_not_depend_on_earlier_months_being_drawn():
+    """Reduced blocks skip the stages above the last at months they do not keep; the
+    month-addressed streams must give the kept months the counts of a run drawing every
+    month, and the last stage its counts in every month."""
+    from simulator.flows import BinomialFlows
+
+    mean = np.linspace(50.0, 400.0, 300)
+    rates, stages = [0.3, 0.5, 0.4], ("mql", "sql", "customer")
+    every = BinomialFlows(11, 2)
+    drawn = {t: every.cascade("", mean * t, rates, stages, t) for t in range(1, 7)}
+    kept = (2, 5)
+    some = BinomialFlows(11, 2)
+    for t in range(1, 7):
+        counts = some.cascade("", mean * t, rates, stages, t, upper=t in kept)
+        np.testing.assert_array_equal(counts[-1], drawn[t][-1])
+        for got, want in zip(counts[:-1], drawn[t][:-1], strict=True):
+            if t in kept:
+                np.testing.assert_array_equal(got, want)
+            else:
+                assert not got.any()
+    assert all(drawn[t][0].sum() > drawn[t][-1].sum() > 0 for t in drawn)
