@@ -181,7 +181,6 @@ def cohort_payback_at(new: np.ndarray, arpa: Value, gross_margin: Value,
     every month when None), shape (paths, len(cols))."""
     paths, months = new.shape
     at = np.arange(months) if cols is None else np.asarray(cols, dtype=np.intp)
-    take = (lambda x: x) if cols is None else (lambda x: x[:, at])
     # A factor of 0 (no customers left to carry MRR) ends every older cohort: it is kept out
     # of the running level F (replaced by 1) and ends the search for cohorts before it.
     dead = factors <= 0
@@ -191,7 +190,8 @@ def cohort_payback_at(new: np.ndarray, arpa: Value, gross_margin: Value,
         before = np.column_stack([np.zeros(paths), cum[:, :-1]])
     else:
         before = np.where(at > 0, cum[:, np.maximum(at - 1, 0)], 0.0)
-    new_at, level_at, spend_at = take(new), take(level), take(sm_spend)
+    new_at, level_at, spend_at = ((new, level, sm_spend) if cols is None
+                                  else (new[:, at], level[:, at], sm_spend[:, at]))
     margin = _grid(arpa, new.shape, cols) * _grid(gross_margin, new.shape, cols)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         per_unit = new_at * margin / np.where(level_at > 0, level_at, 1.0)  # GP(j) = per_unit F(j)
