@@ -15,6 +15,9 @@ from distributions.joint import SeedLike, stream
 
 from .params import Value
 
+#: PCG64's jump (``PCG64.jumped``): the golden ratio times 2**128, odd.
+_JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835
+
 
 class Flows:
     """How counts move between stages: drawn (binomial) or expected."""
@@ -103,10 +106,12 @@ class BinomialFlows(Flows):
     reaching the last are independent Poissons, one cheap draw per stage instead of a
     binomial. Counts stay int64 during the month loop.
 
-    The units stopping short of each stage are drawn from month-addressed streams (month
-    ``t`` starts ``t * 2**64`` draws into its stream), so a month's counts do not depend on
-    whether earlier months' were drawn: a run that keeps only some months can skip them and
-    still give the same numbers at the months it keeps.
+    The units stopping short of each stage are drawn from month-addressed streams: month
+    ``t`` starts where ``PCG64.jumped(t)`` would (``t`` times a golden-ratio step of about
+    0.618 * 2**128 into the stream; a power-of-two step would leave the low half of the
+    states equal and the months' draws correlated). A month's counts therefore do not depend
+    on whether earlier months' were drawn: a run that keeps only some months can skip them
+    and still give the same numbers at the months it keeps.
     """
 
     integer_counts = True
@@ -128,7 +133,7 @@ class BinomialFlows(Flows):
         if key not in self._starts:
             self._starts[key] = rng.bit_generator.state
         rng.bit_generator.state = self._starts[key]
-        rng.bit_generator.advance(month << 64)  # type: ignore[attr-defined]
+        rng.bit_generator.advance(month * _JUMP % 2**128)  # type: ignore[attr-defined]
         return rng
 
     def arrivals(self, mean: np.ndarray, rate: Value, key: str = ""

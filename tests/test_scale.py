@@ -122,3 +122,21 @@ def test_a_months_funnel_draws_do_not_depend_on_earlier_months_being_drawn():
             else:
                 assert not got.any()
     assert all(drawn[t][0].sum() > drawn[t][-1].sum() > 0 for t in drawn)
+
+
+@pytest.mark.parametrize("months", [(1, 2), (1, 65), (7, 135)])
+def test_monthly_streams_are_not_correlated(months):
+    """Two months' substreams of one key must look independent: the number of bits in
+    which their raw outputs differ is Binomial(64, 1/2) with mean 32 (a power-of-two spacing
+    of PCG64 substreams fails this by 8-23 standard errors)."""
+    from simulator.flows import BinomialFlows
+
+    n = 1 << 20
+    flows = BinomialFlows(2026, 3)
+    first, second = (flows._monthly("short of sql", m).bit_generator.random_raw(n)
+                     for m in months)
+    differing = np.unpackbits((first ^ second).view(np.uint8)).reshape(n, 64).sum(axis=1)
+    z = (differing.mean() - 32.0) / np.sqrt(16.0 / n)
+    assert abs(z) < 4.5, z
+    u, v = ((x >> np.uint64(11)) * 2.0**-53 for x in (first, second))
+    assert abs(np.corrcoef(u, v)[0, 1]) < 4.5 / np.sqrt(n)
