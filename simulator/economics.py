@@ -48,15 +48,14 @@ def _last_month(value: Value) -> Value:
 
 
 def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
-                    integer: bool, kept: tuple[int, ...] | None = None,
-                    only_kept: bool = False) -> dict[str, np.ndarray]:
+                    integer: bool, only_at: tuple[int, ...] | None = None
+                    ) -> dict[str, np.ndarray]:
     """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest).
 
-    ``kept`` (1-based months) limits the costly cohort payback to those months (inf at the
-    others); with ``only_kept`` every metric is computed at those months only, each of shape
-    (paths, len(kept)), with the same values as the full computation there.
+    With ``only_at`` (1-based months) every metric is computed at those months only, each of
+    shape (paths, len(only_at)), with the same values as the full computation there.
     """
-    cols = tuple(m - 1 for m in kept) if only_kept and kept is not None else None
+    cols = tuple(m - 1 for m in only_at) if only_at is not None else None
     new = out["new_customers"] if shape.depth.segments else out[shape.stages[-1]]
     arpa, churn = _blended(shape, p)
     margin = p.whole("revenue.gross_margin")
@@ -74,5 +73,5 @@ def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray]
     payback_args = (new, arpa, margin, out["sm_spend"], factors, later)
     derived["cohort_payback_months"] = (cohort_payback_at(*payback_args, cols)
                                         if cols is not None
-                                        else cohort_payback_months(*payback_args, kept))
+                                        else cohort_payback_months(*payback_args))
     return derived

@@ -36,17 +36,15 @@ def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
-              kept: tuple[int, ...] | None = None, only_kept: bool = False
-              ) -> dict[str, np.ndarray]:
-    """Simulate one block of paths and derive its metrics (into ``out`` when given; the
-    costly cohort payback only for the ``kept`` months when only those are stored, and
-    every derived metric only there with ``only_kept``)."""
+              only_at: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+    """Simulate one block of paths and derive its metrics (into ``out`` when given). With
+    ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
+    months only, and the upper funnel is drawn only there."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
     events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
-    out = simulate(shape, params, flows, events, out,
-                   kept if only_kept and kept is not None else ())
+    out = simulate(shape, params, flows, events, out, only_at or ())
     for name, values in block_economics(shape, params, out, cac_window, flows.integer_counts,
-                                        kept, only_kept).items():
+                                        only_at).items():
         if name in out:
             out[name][...] = values
         else:
@@ -79,11 +77,11 @@ class BlockJob:
         """Simulate the block (into ``out`` when given) and keep what storage keeps; the
         block's drawn input values come back under ``input:<name>``."""
         params = self.draws.parameters()
-        # a reduced run keeps derived metrics at its kept months, and whole trajectories
-        # only for the sampled paths (the first ones)
+        # a reduced run keeps whole trajectories only for the sampled paths (the first
+        # ones); the other blocks need their kept months only
         only_kept = self.storage.reduced and not self.storage.samples(self.start)
         part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
-                         self.index, out, self.storage.kept, only_kept)
+                         self.index, out, self.storage.kept if only_kept else None)
         kept = {} if out is not None else reduce_block(self.storage, self.start, part)
         kept.update({f"input:{name}": np.asarray(params.whole(name))
                      for name in self.draws.inputs})

@@ -157,21 +157,14 @@ def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarr
 
 
 def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
-                          sm_spend: np.ndarray, factors: np.ndarray, later: Value,
-                          months_wanted: tuple[int, ...] | None = None) -> np.ndarray:
+                          sm_spend: np.ndarray, factors: np.ndarray, later: Value
+                          ) -> np.ndarray:
     """Months until the cohort won in each month returns, in gross profit, that month's S&M
     spend: its MRR starts at new * arpa and then follows the month-by-month retention
     factors; after the horizon it keeps the factor ``later`` (the path's (1 - churn) *
     (1 + expansion)). Counted from the cohort's own month (1 = paid back in its first
-    month); inf when it never pays back or no customer was won (0 with no spend).
-    ``months_wanted`` (1-based) limits the work to those cohorts; the others are inf."""
-    if months_wanted is None:
-        return cohort_payback_at(new, arpa, gross_margin, sm_spend, factors, later)
-    at = tuple(sorted({m - 1 for m in months_wanted}))
-    out = np.full(new.shape, INF)
-    out[:, np.asarray(at)] = cohort_payback_at(new, arpa, gross_margin, sm_spend, factors,
-                                               later, at)
-    return out
+    month); inf when it never pays back or no customer was won (0 with no spend)."""
+    return cohort_payback_at(new, arpa, gross_margin, sm_spend, factors, later)
 
 
 def cohort_payback_at(new: np.ndarray, arpa: Value, gross_margin: Value,

@@ -178,7 +178,7 @@ def reduce_block(plan: Plan, start: int, part: dict[str, np.ndarray]) -> dict[st
         return part
     index = np.asarray(plan.kept) - 1
     months = part["cash"].shape[1]
-    # arrays with fewer columns were computed at the kept months only (run_block's only_kept)
+    # arrays with fewer columns were computed at the kept months only (run_block's only_at)
     out = {name: np.ascontiguousarray(values[:, index]) if values.shape[1] == months
            else values for name, values in part.items()}
     out["cumulative_revenue"] = along_months(np.add, part["mrr"])[:, index]

@@ -99,6 +99,9 @@ def test_reduced_blocks_past_the_sample_derive_only_kept_months(name, monkeypatc
         for metric in full.metrics:
             np.testing.assert_array_equal(full.at(metric, month), small.at(metric, month),
                                           err_msg=f"{metric}@{month}")
+    for metric in full.metrics:  # the sampled paths' whole trajectories (chart bands)
+        sampled = small.trajectories(metric)
+        np.testing.assert_array_equal(full[metric][: len(sampled)], sampled, err_msg=metric)
 
 
 def test_a_months_funnel_draws_do_not_depend_on_earlier_months_being_drawn():
