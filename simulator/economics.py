@@ -8,7 +8,6 @@ import numpy as np
 from .metrics import (
     burn_multiple,
     cac,
-    cohort_payback_at,
     cohort_payback_months,
     nrr,
     retention_factors,
@@ -70,8 +69,7 @@ def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray]
     derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window, cols)
     derived["nrr"] = nrr(factors, cols=cols)
     later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
-    payback_args = (new, arpa, margin, out["sm_spend"], factors, later)
-    derived["cohort_payback_months"] = (cohort_payback_at(*payback_args, cols)
-                                        if cols is not None
-                                        else cohort_payback_months(*payback_args))
+    derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
+                                                             out["sm_spend"], factors, later,
+                                                             cols)
     return derived

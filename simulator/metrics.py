@@ -157,21 +157,14 @@ def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarr
 
 
 def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,
-                          sm_spend: np.ndarray, factors: np.ndarray, later: Value
-                          ) -> np.ndarray:
+                          sm_spend: np.ndarray, factors: np.ndarray, later: Value,
+                          cols: Columns = None) -> np.ndarray:
     """Months until the cohort won in each month returns, in gross profit, that month's S&M
     spend: its MRR starts at new * arpa and then follows the month-by-month retention
     factors; after the horizon it keeps the factor ``later`` (the path's (1 - churn) *
     (1 + expansion)). Counted from the cohort's own month (1 = paid back in its first
-    month); inf when it never pays back or no customer was won (0 with no spend)."""
-    return cohort_payback_at(new, arpa, gross_margin, sm_spend, factors, later)
-
-
-def cohort_payback_at(new: np.ndarray, arpa: Value, gross_margin: Value,
-                      sm_spend: np.ndarray, factors: np.ndarray, later: Value,
-                      cols: Columns = None) -> np.ndarray:
-    """:func:`cohort_payback_months` of the cohorts won in the months ``cols`` (0-based;
-    every month when None), shape (paths, len(cols))."""
+    month); inf when it never pays back or no customer was won (0 with no spend). Of the
+    cohorts won in the months ``cols`` (0-based) only when given: shape (paths, len(cols))."""
     paths, months = new.shape
     at = np.arange(months) if cols is None else np.asarray(cols, dtype=np.intp)
     # A factor of 0 (no customers left to carry MRR) ends every older cohort: it is kept out

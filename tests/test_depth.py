@@ -379,7 +379,7 @@ def _cohort_payback_by_loop(new, margin, spend, factors, later):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_cohort_payback_matches_a_month_by_month_loop(seed):
-    from simulator.metrics import cohort_payback_at, cohort_payback_months
+    from simulator.metrics import cohort_payback_months
 
     rng = np.random.default_rng(seed)
     paths, months = 40, 18
@@ -392,7 +392,7 @@ def test_cohort_payback_matches_a_month_by_month_loop(seed):
     want = _cohort_payback_by_loop(new, margin, spend, factors, later)
     np.testing.assert_array_equal(got, want)
     cols = (2, 10, 17)  # the cohorts of months 3, 11 and 18 only
-    some = cohort_payback_at(new, margin, 1.0, spend, factors, later, cols)
+    some = cohort_payback_months(new, margin, 1.0, spend, factors, later, cols)
     np.testing.assert_array_equal(some, want[:, cols])
 
 
