@@ -106,10 +106,8 @@ class Acquisition:
     """Steps every channel's volume through the stages."""
 
     def __init__(self, depth: Depth, stages: tuple[str, ...], p: Parameters, flows: Flows,
-                 months: int, integer: bool, funnel_months: tuple[int, ...] = ()) -> None:
+                 months: int, integer: bool) -> None:
         self.depth = depth
-        # the months whose stage counts above the last are kept (all when empty)
-        self.funnel_months = frozenset(funnel_months)
         self.stages = stages
         self.p = p
         self.flows = flows
@@ -185,7 +183,7 @@ class Acquisition:
         return leads
 
     def _arrive(self, channel: Channel, month: int, season: float,
-                shocks: dict[str, np.ndarray], result: MonthVolume) -> _Flow:
+                shocks: dict[str, np.ndarray], result: MonthVolume, upper: bool) -> _Flow:
         key = "" if channel.name == ACQUISITION else f"{channel.name}:"
         rates = [self.p.at(r, month) * shocks.get(f"funnel.{s}.rate", 1.0)
                  for r, s in zip(channel.rates, self.stages, strict=True)]
@@ -201,7 +199,6 @@ class Acquisition:
                 result.channel_spend[channel.name] = spend
             if self.cascading:
                 first = channel.enters + 1  # the first stage a conversion reaches
-                upper = not self.funnel_months or month in self.funnel_months
                 counts = self.flows.cascade(key, mean, rates[first:], self.stages[first:],
                                             month, upper)
                 if channel.enters < 0:
@@ -238,12 +235,15 @@ class Acquisition:
             flow.count = self._lagged(flow.channel, flow.stage, converted, month)
             result.stages[flow.stage] += flow.count
 
-    def month(self, month: int, season: float, shocks: dict[str, np.ndarray]) -> MonthVolume:
-        """Arrivals and conversions of every channel in ``month``."""
+    def month(self, month: int, season: float, shocks: dict[str, np.ndarray],
+              upper: bool = True) -> MonthVolume:
+        """Arrivals and conversions of every channel in ``month``; without ``upper`` the
+        counts above the last stage are not needed (they may be left at 0)."""
         n, last = self.p.n, len(self.stages) - 1
         zero = np.zeros(n, dtype=np.int64 if self.integer else np.float64)
         result = MonthVolume(zero.copy(), [zero.copy() for _ in self.stages])
-        flows = [self._arrive(c, month, season, shocks, result) for c in self.depth.channels]
+        flows = [self._arrive(c, month, season, shocks, result, upper)
+                 for c in self.depth.channels]
         held = self.team.team.stage if self.team else last
         for i, flow in enumerate(flows):
             self._advance(flow, max(held, flow.stage), month, i == 0, result)

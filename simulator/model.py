@@ -100,8 +100,7 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
                for name in flow_names(shape)}
     customers, mrr, cash = initial_state(shape, p, flows.integer_counts)
     books = _books(shape, p, flows, customers, mrr)
-    acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts,
-                              funnel_months)
+    acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
     onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
     early = "retention.early_churn" if depth.early_months else None
     factors: dict[str, Value] = {}
@@ -110,7 +109,7 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
             factors[g] = compounded(p, g, t, factors.get(g, 1.0))
         shocks, active = events.month() if events is not None else ({}, {})
         season = depth.seasonality.factor(t) if depth.seasonality else 1.0
-        volume = acquisition.month(t, season, shocks)
+        volume = acquisition.month(t, season, shocks, upper=t in slot)
         if t in slot:
             out["visitors"][:, slot[t]] = volume.visitors
             for stage, count in zip(shape.stages[:-1], volume.stages, strict=False):
