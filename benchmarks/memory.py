@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import simulator
-from simulator import storage
+from simulator.engine import storage
 
 GIB = 2**30
 
@@ -58,7 +58,7 @@ def estimate(config: simulator.Config, paths: int) -> Estimate:
     try:
         chosen = storage.plan(config, paths)
     except simulator.ConfigError as error:
-        return Estimate(None, "simulator.storage.plan", str(error), "refused")
+        return Estimate(None, "simulator.engine.storage.plan", str(error), "refused")
     kind = "reduced" if chosen.reduced else "full"
     return Estimate(_storage_bytes(config, paths, chosen), "simulator.storage", None, kind)
 

@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 import scipy
 import simulator
-from simulator import engine
+from simulator.engine import runner as engine
 
 import memory
 import monaco_model

@@ -11,9 +11,7 @@
 (200, 12)
 """
 
-from .config import Config, load_config
-from .engine import run
-from .errors import ConfigError
-from .results import Result
+from .config import Config, ConfigError, load_config
+from .engine import Result, run
 
 __all__ = ["Config", "ConfigError", "Result", "load_config", "run"]

@@ -13,9 +13,9 @@ import pytest
 from scipy import stats
 
 import simulator
-from simulator.analysis import Target, order_statistic_interval, sensitivity, wilson_interval
+from simulator import ConfigError
 from simulator.cli import main
-from simulator.errors import ConfigError
+from simulator.review.analysis import Target, order_statistic_interval, sensitivity, wilson_interval
 from tests.conftest import CONSTANT
 
 
@@ -66,7 +66,7 @@ def test_tornado_ranks_the_one_uncertain_input_first():
 
 
 def test_target_parsing_and_errors():
-    metrics = simulator.schema.metric_names(("lead",))
+    metrics = simulator.config.schema.metric_names(("lead",))
     t = Target.parse("arr@24>=1000000", metrics, 36)
     assert (t.metric, t.month, t.op, t.threshold) == ("arr", 24, ">=", 1e6)
     for bad in ("arr24>=1", "arrr@24>=1", "arr@99>=1", "arr@24>=x"):
@@ -96,7 +96,7 @@ def test_identical_scenarios_give_identical_columns(capsys, base_toml, tmp_path)
 
 def test_scenarios_use_common_random_numbers(base_toml):
     config = simulator.load_config(base_toml)
-    cheaper = simulator.load_config(base_toml, [simulator.overrides.Override(
+    cheaper = simulator.load_config(base_toml, [simulator.config.overrides.Override(
         "costs.marketing", 4000)])
     a = simulator.run(config, paths=300)
     b = simulator.run(cheaper, paths=300)
@@ -146,7 +146,7 @@ class _Stream(io.StringIO):
 @pytest.mark.parametrize("tty, quiet, drawn", [(True, False, True), (False, False, False),
                                               (True, True, False)])
 def test_progress_bar_only_on_a_terminal(base_toml, tty, quiet, drawn):
-    from simulator.progress import ProgressBar
+    from simulator.engine.progress import ProgressBar
 
     stream = _Stream(tty)
     bar = ProgressBar("base:", stream=stream, delay=0.0, enabled=not quiet)

@@ -379,7 +379,7 @@ def _cohort_payback_by_loop(new, margin, spend, factors, later):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_cohort_payback_matches_a_month_by_month_loop(seed):
-    from simulator.metrics import cohort_payback_months
+    from simulator.model.metrics import cohort_payback_months
 
     rng = np.random.default_rng(seed)
     paths, months = 40, 18
@@ -401,7 +401,7 @@ def test_poisson_splitting_sums_like_stage_by_stage_in_expected_flows(enters, mo
     """Drawing the funnel at once (Poisson splitting) must add each channel's counts into
     the stage totals in the same order as converting stage by stage: with expected flows
     the two give the same bits, also for a channel entering below the top."""
-    from simulator import funnel
+    from simulator.model import funnel
 
     cfg = _cfg(months=12)
     cfg["channels"] = [{"name": "outbound", "enters": enters, "volume": 3.3, "growth": 0.013},
@@ -416,7 +416,7 @@ def test_poisson_splitting_sums_like_stage_by_stage_in_expected_flows(enters, mo
 
 @pytest.mark.parametrize("window", [1, 3, 12, 10**6])
 def test_trailing_sums_at_chosen_months_are_the_full_sums_there(window):
-    from simulator.metrics import trailing_sum
+    from simulator.model.metrics import trailing_sum
 
     x = np.random.default_rng(window).random((50, 24)) * 1000
     cols = (0, 2, 11, 23)

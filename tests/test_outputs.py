@@ -10,7 +10,7 @@ import pytest
 
 import simulator
 from simulator.cli import main
-from simulator.convergence import run_to_precision, worst_relative_error
+from simulator.review.convergence import run_to_precision, worst_relative_error
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -66,7 +66,7 @@ def test_bad_output_targets_fail_before_running(capsys, base_toml, tmp_path):
 
 
 def test_precision_doubles_paths_until_the_target(base_toml):
-    config = simulator.load_config(base_toml, [simulator.overrides.Override(
+    config = simulator.load_config(base_toml, [simulator.config.overrides.Override(
         "simulation.paths", 1000)])
     result, history = run_to_precision(config, 0.03, 64000, seed=1)
     assert [s.paths for s in history] == [1000 * 2**i for i in range(len(history))]

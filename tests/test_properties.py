@@ -82,7 +82,7 @@ def growths() -> st.SearchStrategy[Any]:
 def configs(draw: st.DrawFn) -> dict[str, Any]:
     stages = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True), min_size=1,
                            max_size=6, unique=True).filter(
-        lambda names: not set(names) & set(simulator.schema.METRICS)))
+        lambda names: not set(names) & set(simulator.config.schema.METRICS)))
     customers = draw(st.one_of(st.integers(0, 500), st.just(0)))
     cfg: dict[str, Any] = {
         "simulation": {"months": draw(st.integers(1, 18)), "paths": draw(st.integers(1, 40)),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.results import percentiles
+from simulator.engine.results import percentiles
 
 
 @pytest.mark.parametrize("seed", range(5))

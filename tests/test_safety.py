@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.io import atomic_write
+from simulator.review.io import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 

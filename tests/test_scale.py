@@ -7,7 +7,7 @@ import pytest
 
 import simulator
 from simulator.cli import main
-from simulator.engine import BLOCK_PATHS
+from simulator.engine.runner import BLOCK_PATHS
 
 PATHS = 2 * BLOCK_PATHS + 1234  # three blocks, the last one partial
 
@@ -85,8 +85,8 @@ def test_reduced_blocks_past_the_sample_derive_only_kept_months(name, monkeypatc
     be those of the full run (channels, segments, shocks and month-varying inputs too)."""
     from pathlib import Path
 
-    from simulator import storage
-    from simulator.overrides import parse_set
+    from simulator.config.overrides import parse_set
+    from simulator.engine import storage
 
     monkeypatch.setattr(storage, "SAMPLE_PATHS", 1000)  # blocks 2 and 3 are past the sample
     path = Path(__file__).resolve().parents[1] / "configs" / f"{name}.toml"
@@ -108,7 +108,7 @@ def test_a_months_funnel_draws_do_not_depend_on_earlier_months_being_drawn():
     """Reduced blocks skip the stages above the last at months they do not keep; the
     month-addressed streams must give the kept months the counts of a run drawing every
     month, and the last stage its counts in every month."""
-    from simulator.flows import BinomialFlows
+    from simulator.model.flows import BinomialFlows
 
     mean = np.linspace(50.0, 400.0, 300)
     rates, stages = [0.3, 0.5, 0.4], ("mql", "sql", "customer")
@@ -132,7 +132,7 @@ def test_monthly_streams_are_not_correlated(months):
     """Two months' substreams of one key must look independent: the number of bits in
     which their raw outputs differ is Binomial(64, 1/2) with mean 32 (a power-of-two spacing
     of PCG64 substreams fails this by 8-23 standard errors)."""
-    from simulator.flows import BinomialFlows
+    from simulator.model.flows import BinomialFlows
 
     n = 1 << 20
     flows = BinomialFlows(2026, 3)

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .results import HEADLINES, percentile_label, percentiles
-from .review import COMPARED, COMPARED_PERCENTILES, Review
+from ..config import schema
+from ..engine.results import HEADLINES, percentile_label, percentiles
+from .contents import COMPARED, COMPARED_PERCENTILES, Review
 
 FORMATS = ("table", "csv", "json", "markdown")
 EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown",

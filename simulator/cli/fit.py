@@ -8,7 +8,7 @@ import click
 from distributions import DistributionError
 from distributions.fitting import fit, fit_table, read_column
 
-from .errors import ConfigError
+from ..config.errors import ConfigError
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config.gtm import ACQUISITION, Channel, Depth, SalesTeam, Segment
 from .flows import Flows
-from .gtm import ACQUISITION, Channel, Depth, SalesTeam, Segment
 from .params import Parameters, Value
 
 

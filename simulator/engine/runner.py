@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config
-from .economics import block_economics
-from .events import Shocks
-from .flows import BinomialFlows, ExpectedFlows, Flows
-from .model import ModelShape, flow_names, simulate
-from .params import Draws, Parameters, draw_uniforms
+from ..config.core import Config
+from ..model.economics import block_economics
+from ..model.events import Shocks
+from ..model.flows import BinomialFlows, ExpectedFlows, Flows
+from ..model.params import Draws, Parameters, draw_uniforms
+from ..model.step import ModelShape, flow_names, simulate
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
@@ -157,7 +157,7 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     memory
         Bytes of trajectories the result may keep (default 1 GiB); a bigger run keeps the
         report months and ``keep_months`` exactly, and a sample of paths for the bands
-        (see :mod:`simulator.storage`).
+        (see :mod:`simulator.engine.storage`).
     client
         A ``dask.distributed.Client``: the blocks run on its cluster (same numbers).
     """

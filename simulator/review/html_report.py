@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from .contents import Review
 from .report import comparison_rows, fmt, headline_rows, table_rows, unit
-from .review import Review
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;

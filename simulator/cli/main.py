@@ -2,7 +2,7 @@
 
 Every bad flag or config value ends in one line on stderr, ``error: SOURCE: key: reason``,
 and exit status 2; nothing is written then. ``simulate fit FILE.csv --column NAME`` fits
-distributions to a column of history (see :mod:`simulator.fit_cli`).
+distributions to a column of history (see :mod:`simulator.cli.fit`).
 """
 
 from __future__ import annotations
@@ -16,18 +16,18 @@ from typing import Any
 
 import click
 
-from . import outputs, report
-from .analysis import Target, parse_metric_at
-from .config import Config, attributed, load_config
-from .convergence import Step, run_to_precision
-from .engine import draw_seed, run
-from .errors import ConfigError
-from .io import atomic_write
-from .overrides import Override, parse_set
-from .progress import ProgressBar
-from .results import Result
-from .review import Review
-from .storage import parse_size, plan
+from ..config.core import Config, attributed, load_config
+from ..config.errors import ConfigError
+from ..config.overrides import Override, parse_set
+from ..engine.progress import ProgressBar
+from ..engine.results import Result
+from ..engine.runner import draw_seed, run
+from ..engine.storage import parse_size, plan
+from ..review import outputs, report
+from ..review.analysis import Target, parse_metric_at
+from ..review.contents import Review
+from ..review.convergence import Step, run_to_precision
+from ..review.io import atomic_write
 
 
 def _int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     command, name = simulate, "simulate"
     if args and args[0] == "fit":
-        from .fit_cli import fit_command
+        from .fit import fit_command
 
         command, name, args = fit_command, "simulate fit", args[1:]
     try:

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .params import Parameters
+    from ..config.core import Config
+    from ..model.params import Parameters
     from .storage import Storage
 
 #: The headline probabilities: label -> (metric, comparison, threshold).
@@ -96,7 +96,7 @@ class Result:
     """Trajectories of a run. ``result["customers"]`` has shape (paths, months); column m-1
     holds month m.
 
-    A run too big for its memory budget keeps reduced storage (see :mod:`simulator.storage`):
+    A run too big for its memory budget keeps reduced storage (see :mod:`simulator.engine.storage`):
     then :meth:`at` answers for the kept months, ``result[name]`` is refused, and
     :meth:`trajectories` gives the sampled paths' full trajectories.
     """

@@ -1,5 +1,5 @@
 """Writing a review to files: tables by extension, every path's trajectories, charts, and
-the HTML report. Every file goes through :func:`simulator.io.atomic_write`."""
+the HTML report. Every file goes through :func:`simulator.review.io.atomic_write`."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config.errors import ConfigError
+from ..engine.results import Result
+from ..engine.runner import plan_line
 from . import report
+from .contents import Review
 from .convergence import Step
-from .engine import plan_line
-from .errors import ConfigError
 from .io import atomic_write, check_writable, require
-from .results import Result
-from .review import Review
 
-#: --output extensions: the text formats of :mod:`simulator.report` plus parquet and html.
+#: --output extensions: the text formats of :mod:`simulator.review.report` plus parquet and html.
 EXTENSIONS = {**report.EXTENSIONS, ".parquet": "parquet", ".html": "html", ".htm": "html"}
 PATHS_EXTENSIONS = (".parquet", ".csv")
 

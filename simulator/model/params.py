@@ -15,8 +15,8 @@ import numpy as np
 import distributions
 from distributions.joint import ar1_uniforms, correlate, design_uniforms, stream
 
-from . import schema
-from .config import Config, Input
+from ..config import schema
+from ..config.core import Config, Input
 
 Value = float | np.ndarray
 

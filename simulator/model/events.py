@@ -12,7 +12,7 @@ import numpy as np
 
 from distributions.joint import SeedLike, stream
 
-from .gtm import Shock
+from ..config.gtm import Shock
 
 
 class Shocks:

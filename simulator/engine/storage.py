@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import Config
-from .errors import ConfigError
-from .metrics import along_months
+from ..config.core import Config
+from ..config.errors import ConfigError
+from ..model.metrics import along_months
 
 SAMPLE_PATHS = 10_000
 DEFAULT_BUDGET = 2**30  # bytes of trajectories kept in memory, 1 GiB

@@ -1,5 +1,5 @@
 """What a risk review shows: one or more scenarios' results, targets, Monte Carlo error and
-sensitivity, gathered once and rendered by :mod:`simulator.report` in any format."""
+sensitivity, gathered once and rendered by :mod:`simulator.review.report` in any format."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..engine.results import Result
 from .analysis import Target, interval_table, sensitivity
-from .results import Result
 
 #: Metrics compared side by side across scenarios.
 COMPARED = ("customers", "new_customers", "mrr", "arr", "cac_payback_months", "ltv_to_cac",

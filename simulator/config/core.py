@@ -8,7 +8,7 @@
 >>> load_config({"simulation": {"pahts": 10}})
 Traceback (most recent call last):
 ...
-simulator.errors.ConfigError: <dict>: simulation.pahts: unknown key (did you mean 'paths'? ...
+simulator.ConfigError: <dict>: simulation.pahts: unknown key (did you mean 'paths'? ...
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
 
 def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
            inputs: dict[str, Input], base_dir: Path, months: int) -> Depth:
-    """The optional go-to-market features (see :mod:`simulator.gtm`)."""
+    """The optional go-to-market features (see :mod:`simulator.config.gtm`)."""
     taken = gtm.reserved_names(stages)
     channels = gtm.parse_channels(raw.get("channels"), stages, inputs, base_dir, taken,
                                   "acquisition.visitors" in inputs)

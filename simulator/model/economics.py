@@ -14,8 +14,8 @@ from .metrics import (
     runway_months,
     unit_economics,
 )
-from .model import ModelShape, initial_state
 from .params import Parameters, Value
+from .step import ModelShape, initial_state
 
 
 def _blended(shape: ModelShape, p: Parameters) -> tuple[Value, Value]:

@@ -12,6 +12,8 @@ class ConfigError(ValueError):
     SOURCE is the config file or the flag (``--paths``) the value came from.
     """
 
+    __module__ = "simulator"  # its public name: tracebacks say simulator.ConfigError
+
     def __init__(self, key: str, reason: str, source: str = "") -> None:
         self.key = key
         self.reason = reason

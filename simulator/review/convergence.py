@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..config.core import Config
+from ..engine.results import Result, percentiles
+from ..engine.runner import Progress, run
 from .analysis import order_statistic_interval
-from .config import Config
-from .engine import Progress, run
-from .results import Result, percentiles
 
 HEADLINE_METRICS = ("customers", "mrr", "cash", "cac_payback_months")
 CHECKED = (10.0, 50.0, 90.0)

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import ConfigError
+from ..config.errors import ConfigError
 
 
 def check_writable(path: str | Path, flag: str = "--output") -> Path:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
-from .results import compare, path_mean, percentile_label, percentiles
+from ..config.errors import ConfigError
+from ..engine.results import compare, path_mean, percentile_label, percentiles
 
 if TYPE_CHECKING:
-    from .results import Result
+    from ..engine.results import Result
 
 TARGET = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*(<=|>=|<|>|==)\s*([-+0-9.eE_]+)\s*\Z")
 METRIC_AT = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*\Z")
@@ -127,7 +127,7 @@ class Target:
 
 def _check_metric(metric: str, metrics: tuple[str, ...], flag: str) -> None:
     if metric not in metrics:
-        from .errors import did_you_mean
+        from ..config.errors import did_you_mean
 
         raise ConfigError("", f"unknown metric {metric!r} ({did_you_mean(metric, metrics)})", flag)
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.results import percentiles
 from .io import require
-from .results import percentiles
 
 if TYPE_CHECKING:
+    from .contents import Review
     from .convergence import Step
-    from .review import Review
 
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 FANS = (("customers", "Customers", "accounts"), ("mrr", "MRR", "$ per month"),

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config.gtm import Depth
 from .book import Book, BookInputs
 from .events import Shocks
 from .flows import Flows
 from .funnel import Acquisition, Onboarding, column, compounded
-from .gtm import Depth
 from .params import Parameters, Value
 
 
