@@ -84,10 +84,6 @@ class Config:
         """Every metric name of a run of this config, in table order."""
         return schema.metric_names(self.stages, self.channel_names, self.segment_names)
 
-    def stage_rate(self, stage: str) -> str:
-        """The dotted name of a stage's rate input."""
-        return f"funnel.{stage}.rate"
-
 
 def load_config(path_or_dict: str | Path | Mapping[str, Any],
                 overrides: Sequence[Override] = ()) -> Config:
@@ -195,7 +191,7 @@ def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
         raise ConfigError("retention.early_months" if early is None else
                           "retention.early_churn", "early_churn and early_months go together")
     early_months = 0 if early is None else as_integer(early, "retention.early_months", 1)
-    segments = gtm.parse_segments(raw.get("segments"), stages, inputs, base_dir, taken, months)
+    segments = gtm.parse_segments(raw.get("segments"), inputs, base_dir, taken, months)
     if any(s.close_rate for s in segments) and len(stages) - 1 in lags:
         raise ConfigError(f"funnel.{stages[-1]}.lag", "with segments closing at their own "
                                                       "close_rate, give the sales cycle as a "

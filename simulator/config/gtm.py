@@ -225,7 +225,7 @@ def parse_sales_team(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input]
     return SalesTeam(stage, ramp)
 
 
-def parse_segments(raw: Any, stages: tuple[str, ...], inputs: dict[str, Input],
+def parse_segments(raw: Any, inputs: dict[str, Input],
                    base_dir: Path, taken: set[str], months: int) -> tuple[Segment, ...]:
     """``[[segments]]``: name, share (of new customers) or share + close_rate (of the units
     entering the last stage), and optional arpa, churn, expansion, lag / lag_pmf."""

@@ -6,6 +6,7 @@ on which other flows a config has.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,46 +20,46 @@ from .params import Value
 _JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835
 
 
-class Flows:
+class Flows(ABC):
     """How counts move between stages: drawn (binomial) or expected."""
 
     integer_counts = False
 
+    @abstractmethod
     def arrivals(self, mean: np.ndarray, rate: Value, key: str = ""
                  ) -> tuple[np.ndarray, np.ndarray]:
         """Visitors in a month with the given mean, and how many of them pass the first
         stage with probability ``rate``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def arrive(self, key: str, mean: np.ndarray) -> np.ndarray:
         """Units arriving straight at a stage (a channel entering below the top)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def allocate(self, key: str, queues: list[np.ndarray], worked: np.ndarray
                  ) -> list[np.ndarray]:
         """Split ``worked`` units among ``queues`` (drawn without replacement)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def split(self, key: str, count: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
         """Split ``count`` by ``shares`` (summing to 1): multinomially, or in expectation."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
                 stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
         """Units arriving in ``month`` with the given mean (Poisson under binomial flows)
         and then passing each of ``stages`` in turn with probability ``rates``: the
         arrivals, then the count that reaches each stage. With ``upper`` False only the
         count reaching the last stage is needed (the others may be left at 0)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
         """Spread ``count`` over delays 0, 1, ... months with probabilities ``pmf`` (which
         may sum to less than 1: the rest arrives after the horizon); shape (n, len(pmf))."""
-        raise NotImplementedError
 
+    @abstractmethod
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
         """How many of ``count`` units pass a step with probability ``rate``."""
-        raise NotImplementedError
 
 
 class ExpectedFlows(Flows):

@@ -7,6 +7,7 @@ Random flows (Poisson visitors, binomial stage conversions and churn) come from 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..config.gtm import Depth
 from .book import Book, BookInputs
 from .events import Shocks
 from .flows import Flows
-from .funnel import Acquisition, Onboarding, column, compounded
+from .funnel import Acquisition, MonthVolume, Onboarding, column, compounded
 from .params import Parameters, Value
 
 
@@ -103,49 +104,96 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
     acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
     onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
     early = "retention.early_churn" if depth.early_months else None
-    factors: dict[str, Value] = {}
+    costs = Costs(p)
     for t in range(1, months + 1):
-        for g in ("costs.marketing_growth", "costs.sales_growth", "costs.other_opex_growth"):
-            factors[g] = compounded(p, g, t, factors.get(g, 1.0))
+        costs.advance(t)
         shocks, active = events.month() if events is not None else ({}, {})
         season = depth.seasonality.factor(t) if depth.seasonality else 1.0
         volume = acquisition.month(t, season, shocks, upper=t in slot)
+        news = onboarding.month(t, volume, p)
+        churn_factor: Value = shocks.get("churn", 1.0)
+        if depth.seasonality and depth.seasonality.churn:
+            churn_factor = churn_factor * season
+        churned = sum(book.month(p, t, flows, churn_factor, p.at(early, t) if early else 0.0,
+                                 new) for book, new in zip(books, news, strict=True))
+        sm_spend = costs.sm_spend(t, shocks, volume, n)
+        total_mrr = sum(book.mrr for book in books)
+        cash = cash + total_mrr * p.at("revenue.gross_margin", t) - sm_spend - costs.opex(t)
+        record = Month(t, volume, news, books, churned, total_mrr, sm_spend, cash, active)
+        record.write(out, shape, slot)
+    return out
+
+
+class Costs:
+    """The month's spend: marketing and sales (with their growth, the spend shock, the sales
+    team and the paid channels) and other opex, each growth compounded month by month."""
+
+    GROWTH = ("costs.marketing_growth", "costs.sales_growth", "costs.other_opex_growth")
+
+    def __init__(self, p: Parameters) -> None:
+        self.p = p
+        self.factors: dict[str, Value] = {}
+
+    def advance(self, t: int) -> None:
+        """Compound every growth rate into month ``t``."""
+        for g in self.GROWTH:
+            self.factors[g] = compounded(self.p, g, t, self.factors.get(g, 1.0))
+
+    def sm_spend(self, t: int, shocks: Mapping[str, Value], volume: MonthVolume, n: int
+                 ) -> np.ndarray:
+        """Sales and marketing spend in month ``t``, shape (n,)."""
+        p, f = self.p, self.factors
+        spend = column((p.at("costs.marketing", t) * f["costs.marketing_growth"])
+                       * shocks.get("spend", 1.0)
+                       + p.at("costs.sales", t) * f["costs.sales_growth"], n)
+        spend = spend + volume.team_spend
+        for channel in volume.channel_spend.values():
+            spend = spend + channel
+        return spend
+
+    def opex(self, t: int) -> Value:
+        """Other operating expenses in month ``t``."""
+        return self.p.at("costs.other_opex", t) * self.factors["costs.other_opex_growth"]
+
+
+@dataclass(frozen=True)
+class Month:
+    """What one month of the loop produced, and how it is written into the block's arrays."""
+
+    t: int
+    volume: MonthVolume
+    news: list[np.ndarray]
+    books: list[Book]
+    churned: np.ndarray | float
+    mrr: np.ndarray | float
+    sm_spend: np.ndarray
+    cash: np.ndarray
+    active: dict[str, np.ndarray]
+
+    def write(self, out: dict[str, np.ndarray], shape: ModelShape, slot: dict[int, int]
+              ) -> None:
+        """Store the month in ``out``: visitors and the upper stages at their slot (when
+        kept), everything else in column t-1."""
+        t, volume, books, news, col = self.t, self.volume, self.books, self.news, self.t - 1
         if t in slot:
             out["visitors"][:, slot[t]] = volume.visitors
             for stage, count in zip(shape.stages[:-1], volume.stages, strict=False):
                 out[stage][:, slot[t]] = count
-        out[shape.stages[-1]][:, t - 1] = volume.stages[-1]
-        churn_factor: Value = shocks.get("churn", 1.0)
-        if depth.seasonality and depth.seasonality.churn:
-            churn_factor = churn_factor * season
-        news = onboarding.month(t, volume, p)
-        churned = sum(book.month(p, t, flows, churn_factor, p.at(early, t) if early else 0.0,
-                                 new) for book, new in zip(books, news, strict=True))
-        total_customers = sum(book.customers for book in books)
-        total_mrr = sum(book.mrr for book in books)
-        sm_spend = column((p.at("costs.marketing", t) * factors["costs.marketing_growth"])
-                          * shocks.get("spend", 1.0)
-                          + p.at("costs.sales", t) * factors["costs.sales_growth"], n)
-        sm_spend = sm_spend + volume.team_spend
-        for spend in volume.channel_spend.values():
-            sm_spend = sm_spend + spend
-        opex = p.at("costs.other_opex", t) * factors["costs.other_opex_growth"]
-        cash = cash + total_mrr * p.at("revenue.gross_margin", t) - sm_spend - opex
-        out["churned"][:, t - 1] = churned
-        out["customers"][:, t - 1] = total_customers
-        out["mrr"][:, t - 1] = total_mrr
-        out["sm_spend"][:, t - 1] = sm_spend
-        out["cash"][:, t - 1] = cash
-        if depth.segments:
-            out["new_customers"][:, t - 1] = sum(news)
+        out[shape.stages[-1]][:, col] = volume.stages[-1]
+        out["churned"][:, col] = self.churned
+        out["customers"][:, col] = sum(book.customers for book in books)
+        out["mrr"][:, col] = self.mrr
+        out["sm_spend"][:, col] = self.sm_spend
+        out["cash"][:, col] = self.cash
+        if shape.depth.segments:
+            out["new_customers"][:, col] = sum(news)
         for name in shape.channels:
-            out[f"{name}.new_customers"][:, t - 1] = volume.channel_new[name]
-            out[f"{name}.spend"][:, t - 1] = volume.channel_spend.get(name, 0.0)
+            out[f"{name}.new_customers"][:, col] = volume.channel_new[name]
+            out[f"{name}.spend"][:, col] = volume.channel_spend.get(name, 0.0)
         # without segments there is one book for the company and no segment metrics
-        for segment, book, new in zip(depth.segments, books, news, strict=False):
-            out[f"{segment.name}.new_customers"][:, t - 1] = new
-            out[f"{segment.name}.customers"][:, t - 1] = book.customers
-            out[f"{segment.name}.mrr"][:, t - 1] = book.mrr
-        for name, values in active.items():
-            out[f"shock:{name}"][:, t - 1] = values
-    return out
+        for segment, book, new in zip(shape.depth.segments, books, news, strict=False):
+            out[f"{segment.name}.new_customers"][:, col] = new
+            out[f"{segment.name}.customers"][:, col] = book.customers
+            out[f"{segment.name}.mrr"][:, col] = book.mrr
+        for name, values in self.active.items():
+            out[f"shock:{name}"][:, col] = values

@@ -150,7 +150,7 @@ def parse_metric_at(text: str, metrics: tuple[str, ...], months: int,
     return metric, month
 
 
-def _path_values(value: float | np.ndarray, n: int) -> np.ndarray | None:
+def _path_values(value: float | np.ndarray) -> np.ndarray | None:
     """An input's per-path value (the path's average for a month-varying input)."""
     if not isinstance(value, np.ndarray):
         return None
@@ -172,7 +172,7 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
     rows = {}
     ranked_output = stats.rankdata(output)
     for name in result.config.inputs:
-        values = _path_values(result.params.whole(name), result.paths)
+        values = _path_values(result.params.whole(name))
         if values is None or np.ptp(values) == 0:
             continue
         if np.ptp(ranked_output) == 0:

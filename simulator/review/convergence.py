@@ -14,8 +14,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..config.core import Config
 from ..engine.results import Result, percentiles
 from ..engine.runner import Progress, run
@@ -69,8 +67,3 @@ def run_to_precision(config: Config, precision: float, max_paths: int, seed: int
             return result, history
         paths = int(min(max_paths, paths * 2))
 
-
-def history_arrays(history: list[Step]) -> tuple[np.ndarray, np.ndarray]:
-    """Paths and worst relative half-widths, for a convergence plot."""
-    return (np.array([s.paths for s in history], dtype=float),
-            np.array([s.worst for s in history], dtype=float))
