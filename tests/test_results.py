@@ -34,3 +34,22 @@ def test_tables_and_tidy_frame(base_toml):
     row = tidy[(tidy.month == 24) & (tidy.metric == "customers") & (tidy.statistic == "p50")]
     assert row.value.item() == result.percentile_table(24).loc["customers", "p50"]
     assert "<table" in result._repr_html_()
+
+
+@pytest.mark.parametrize("name", ["base", "enterprise", "smb_multichannel"])
+def test_metric_table_matches_what_a_run_stores(name: str) -> None:
+    """The schema's one table of metrics says which arrays a run stores (the memory
+    estimate counts them) and which it computes on read; every metric is readable."""
+    from simulator.config import schema
+    from simulator.engine.storage import stored_metrics
+
+    config = simulator.load_config(f"configs/{name}.toml")
+    result = simulator.run(config, paths=40, seed=3)
+    assert len(result._data) == stored_metrics(config)
+    assert set(result._data) == set(schema.stored_names(
+        config.stages, config.channel_names, config.segment_names,
+        tuple(s.name for s in config.depth.shocks)))
+    for metric in config.metrics:
+        assert result[metric].shape == (40, config.simulation.months)
+    assert np.array_equal(result["arr"], 12.0 * result["mrr"])
+    assert np.array_equal(result["cumulative_revenue"], np.cumsum(result["mrr"], axis=1))

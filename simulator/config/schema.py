@@ -69,19 +69,56 @@ FLOWS = ("binomial", "expected")
 DEFAULT_PERCENTILES = (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0)
 DEFAULT_REPORT_MONTHS = (12, 24, 36)
 
-#: Metrics every run produces (stage counts come in addition, one per stage name).
-METRICS = ("visitors", "new_customers", "churned", "customers", "mrr", "arr", "revenue",
-           "cumulative_revenue", "sm_spend", "cac", "cac_payback_months", "ltv", "ltv_to_cac",
-           "cash", "runway_months", "burn_multiple", "nrr", "cohort_payback_months")
-DEPTH_METRICS = ("new_customers", "spend", "cac")  # per channel, named <channel>.<metric>
-SEGMENT_METRICS = ("new_customers", "customers", "mrr")  # per segment
+@dataclass(frozen=True)
+class Metric:
+    """One metric of a run: its unit and where its values come from.
 
-#: Unit of each metric, for tables: "#" count, "$" money, "mo" months, "x" ratio.
-UNITS = {"visitors": "#", "new_customers": "#", "churned": "#", "customers": "#", "mrr": "$",
-         "arr": "$", "revenue": "$", "cumulative_revenue": "$", "sm_spend": "$", "cac": "$",
-         "cac_payback_months": "mo", "ltv": "$", "ltv_to_cac": "x", "cash": "$",
-         "runway_months": "mo", "burn_multiple": "x", "nrr": "x", "cohort_payback_months": "mo",
-         "spend": "$"}
+    ``source`` is ``"flow"`` (the month loop fills it), ``"economics"`` (derived from the
+    flows per block of paths and stored) or ``"view"`` (computed on read from the stored
+    metric ``of``, "" meaning the last funnel stage, by ``how``: ``"same"``, ``"x12"`` or
+    ``"cumsum"`` over months). Units: "#" count, "$" money, "mo" months, "x" ratio.
+    """
+
+    name: str
+    unit: str
+    source: str
+    of: str = ""
+    how: str = ""
+
+
+#: Metrics every run produces, in table order (stage counts come after visitors, one per
+#: stage name, as flows in "#").
+CORE_METRICS = (
+    Metric("visitors", "#", "flow"),
+    Metric("new_customers", "#", "view", of="", how="same"),  # a flow when segmented
+    Metric("churned", "#", "flow"),
+    Metric("customers", "#", "flow"),
+    Metric("mrr", "$", "flow"),
+    Metric("arr", "$", "view", of="mrr", how="x12"),
+    Metric("revenue", "$", "view", of="mrr", how="same"),
+    Metric("cumulative_revenue", "$", "view", of="mrr", how="cumsum"),
+    Metric("sm_spend", "$", "flow"),
+    Metric("cac", "$", "economics"),
+    Metric("cac_payback_months", "mo", "economics"),
+    Metric("ltv", "$", "economics"),
+    Metric("ltv_to_cac", "x", "economics"),
+    Metric("cash", "$", "flow"),
+    Metric("runway_months", "mo", "economics"),
+    Metric("burn_multiple", "x", "economics"),
+    Metric("nrr", "x", "economics"),
+    Metric("cohort_payback_months", "mo", "economics"),
+)
+#: Per channel, named ``<channel>.<metric>``.
+CHANNEL_METRICS = (Metric("new_customers", "#", "flow"), Metric("spend", "$", "flow"),
+                   Metric("cac", "$", "economics"))
+#: Per segment, named ``<segment>.<metric>``.
+SEGMENT_METRICS = (Metric("new_customers", "#", "flow"),
+                   Metric("customers", "#", "flow"), Metric("mrr", "$", "flow"))
+
+METRICS = tuple(m.name for m in CORE_METRICS)
+DEPTH_METRICS = tuple(m.name for m in CHANNEL_METRICS)
+VIEWS = {m.name: m for m in CORE_METRICS if m.source == "view"}
+UNITS = {m.name: m.unit for m in (*CHANNEL_METRICS, *CORE_METRICS)}
 
 
 def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),
@@ -91,8 +128,34 @@ def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),
     the config has [[channels]], and ``<segment>.new_customers``, ``<segment>.customers``,
     ``<segment>.mrr`` per segment."""
     per_channel = tuple(f"{c}.{m}" for c in channels for m in DEPTH_METRICS)
-    per_segment = tuple(f"{s}.{m}" for s in segments for m in SEGMENT_METRICS)
+    per_segment = tuple(f"{s}.{m.name}" for s in segments for m in SEGMENT_METRICS)
     return ("visitors", *stages, *METRICS[1:], *per_channel, *per_segment)
+
+
+def flow_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),
+               segments: tuple[str, ...] = (), shocks: tuple[str, ...] = ()
+               ) -> tuple[str, ...]:
+    """The arrays the month loop fills: the flow metrics (``new_customers`` too when the
+    config has segments), per channel and per segment flows, and each shock's activity
+    (``shock:<name>``)."""
+    core = tuple(m.name for m in CORE_METRICS[1:] if m.source == "flow")
+    segmented = ("new_customers",) if segments else ()
+    per_channel = tuple(f"{c}.{m.name}" for c in channels for m in CHANNEL_METRICS
+                        if m.source == "flow")
+    per_segment = tuple(f"{s}.{m.name}" for s in segments for m in SEGMENT_METRICS)
+    return ("visitors", *stages, *core, *segmented, *per_channel, *per_segment,
+            *(f"shock:{name}" for name in shocks))
+
+
+def stored_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),
+                 segments: tuple[str, ...] = (), shocks: tuple[str, ...] = ()
+                 ) -> tuple[str, ...]:
+    """Every array a run stores: the flows, then the economics metrics (per channel too);
+    the views (:data:`VIEWS`) are computed on read."""
+    economics = tuple(m.name for m in CORE_METRICS if m.source == "economics")
+    per_channel = tuple(f"{c}.{m.name}" for c in channels for m in CHANNEL_METRICS
+                        if m.source == "economics")
+    return (*flow_names(stages, channels, segments, shocks), *economics, *per_channel)
 
 
 def unit_of(metric: str) -> str:

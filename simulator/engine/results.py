@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..config import schema
+
 if TYPE_CHECKING:
     from ..config.core import Config
     from ..model.params import Parameters
@@ -78,18 +80,17 @@ def derive(name: str, source: dict[str, np.ndarray], stages: tuple[str, ...],
     if name in source:
         return source[name]
     if name not in cache:
-        if name == "new_customers":
-            value = source[stages[-1]]
-        elif name == "arr":
-            value = 12.0 * source["mrr"]
-        elif name == "revenue":
-            value = source["mrr"]
-        elif name == "cumulative_revenue":
-            value = np.cumsum(source["mrr"], axis=1)
-        else:
+        view = schema.VIEWS.get(name)
+        if view is None:
             raise KeyError(f"unknown metric {name!r}")
-        cache[name] = value
+        of = source[view.of or stages[-1]]
+        cache[name] = _VIEW_HOW[view.how](of)
     return cache[name]
+
+
+#: How a view is computed from the metric it is read from (schema.Metric.how).
+_VIEW_HOW = {"same": lambda of: of, "x12": lambda of: 12.0 * of,
+             "cumsum": lambda of: np.cumsum(of, axis=1)}
 
 
 class Result:

@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from ..config import schema
 from ..config.core import Config
 from ..model.economics import block_economics
 from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
 from ..model.params import Draws, Parameters, draw_uniforms
-from ..model.step import ModelShape, flow_names, simulate
+from ..model.step import ModelShape, simulate
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
@@ -192,9 +193,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
 
 def stored_names(shape: ModelShape) -> tuple[str, ...]:
     """The arrays each block produces and a run stores."""
-    return (*flow_names(shape), "cac", "cac_payback_months", "ltv", "ltv_to_cac",
-            *(f"{c}.cac" for c in shape.channels), "runway_months", "burn_multiple", "nrr",
-            "cohort_payback_months")
+    return schema.stored_names(shape.stages, shape.channels,
+                               tuple(s.name for s in shape.depth.segments),
+                               tuple(s.name for s in shape.depth.shocks))
 
 
 def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, storage: Storage

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import schema
 from ..config.core import Config
 from ..config.errors import ConfigError
 from ..model.metrics import along_months
@@ -58,9 +59,10 @@ def parse_size(text: str, flag: str = "--memory") -> int:
 
 
 def stored_metrics(config: Config) -> int:
-    """How many (paths, months) arrays a run stores: every metric but the four derived on
-    demand (new_customers, arr, revenue, cumulative_revenue), plus each shock's activity."""
-    return len(config.metrics) - 4 + len(config.depth.shocks)
+    """How many (paths, months) arrays a run stores (:func:`schema.stored_names`: every
+    metric but the views computed on read, plus each shock's activity)."""
+    return len(schema.stored_names(config.stages, config.channel_names, config.segment_names,
+                                   tuple(s.name for s in config.depth.shocks)))
 
 
 def full_bytes(config: Config, paths: int) -> int:

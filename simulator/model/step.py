@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import schema
 from ..config.gtm import Depth
 from .book import Book, BookInputs
 from .events import Shocks
@@ -36,13 +37,9 @@ class ModelShape:
 
 def flow_names(shape: ModelShape) -> tuple[str, ...]:
     """The arrays :func:`simulate` fills."""
-    per_channel = tuple(f"{c}.{m}" for c in shape.channels for m in ("new_customers", "spend"))
-    per_segment = tuple(f"{s.name}.{m}" for s in shape.depth.segments
-                        for m in ("new_customers", "customers", "mrr"))
-    shocks = tuple(f"shock:{s.name}" for s in shape.depth.shocks)
-    segmented = ("new_customers",) if shape.depth.segments else ()
-    return ("visitors", *shape.stages, "churned", "customers", "mrr", "sm_spend", "cash",
-            *segmented, *per_channel, *per_segment, *shocks)
+    return schema.flow_names(shape.stages, shape.channels,
+                             tuple(s.name for s in shape.depth.segments),
+                             tuple(s.name for s in shape.depth.shocks))
 
 
 def initial_state(shape: ModelShape, p: Parameters, integer: bool
