@@ -7,6 +7,7 @@ distributions to a column of history (see :mod:`simulator.cli.fit`).
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import threading
@@ -290,6 +291,14 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: Subcommands by name: (module of this package, its click command). A subcommand's name
+#: takes precedence over a config file of the same name (write ``./fit`` for such a file);
+#: each module is imported only when its command runs.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "fit": (".fit", "fit_command"),
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``simulate`` console script.
 
@@ -300,10 +309,10 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGTERM, _terminate)
     args = sys.argv[1:] if argv is None else argv
     command, name = simulate, "simulate"
-    if args and args[0] == "fit":
-        from .fit import fit_command
-
-        command, name, args = fit_command, "simulate fit", args[1:]
+    if args and args[0] in SUBCOMMANDS:
+        module, attribute = SUBCOMMANDS[args[0]]
+        command = getattr(importlib.import_module(module, __package__), attribute)
+        name, args = f"simulate {args[0]}", args[1:]
     try:
         command.main(args=args, prog_name=name, standalone_mode=False)
     except ConfigError as err:
