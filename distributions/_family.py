@@ -10,7 +10,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -104,6 +104,24 @@ def format_call(name: str, items: list[tuple[str, object]]) -> str:
     """``name(key=value, ...)``, numbers to 6 significant digits."""
     parts = (f"{k}={fmt(v) if isinstance(v, float | int) else v}" for k, v in items)
     return f"{name}({', '.join(parts)})"
+
+
+def point_masses_to_scipy(xk: np.ndarray, pk: np.ndarray, what: str) -> Any:
+    """A frozen ``scipy.stats.rv_discrete`` with masses ``pk`` at the whole numbers ``xk``.
+
+    Raises
+    ------
+    NotImplementedError
+        When some ``xk`` is not a whole number: ``rv_discrete`` needs integer support.
+    """
+    if not np.all(xk == np.floor(xk)):
+        raise NotImplementedError(
+            f"scipy.stats has no equivalent of {what}: its values are not all whole numbers "
+            "and scipy.stats.rv_discrete needs integer support"
+        )
+    from scipy import stats
+
+    return stats.rv_discrete(values=(xk, pk))()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -174,6 +175,34 @@ class Mixture(Family):
     def mean(self) -> float:
         """The weighted mean of the component means."""
         return float(sum(w * c.mean() for c, w in zip(self._live, self._live_w, strict=True)))
+
+    def var(self) -> float:
+        """``sum_i weights[i] * (var_i + (mean_i - mean)**2)`` (the law of total variance)."""
+        m = self.mean()
+        pairs = zip(self._live, self._live_w, strict=True)
+        return float(sum(w * (c.var() + (c.mean() - m) ** 2) for c, w in pairs))
+
+    def _log_mix(self, x: ArrayLike, part: Callable[[Distribution], FloatArray], what: str
+                 ) -> FloatArray:
+        """``log sum_i weights[i] * exp(part(components[i]))``."""
+        try:
+            logs = [math.log(w) + part(c) for c, w in zip(self._live, self._live_w, strict=True)]
+        except TypeError:
+            raise TypeError(
+                f"{self.describe()} has no {what}: not every weighted component has one"
+            ) from None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(special.logsumexp(np.stack(logs), axis=0), dtype=np.float64)
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """Log of ``sum_i weights[i] * components[i].pdf(x)`` (every component continuous)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return self._log_mix(xa, lambda c: c.logpdf(xa), "probability density")
+
+    def logpmf(self, x: ArrayLike) -> FloatArray:
+        """Log of ``sum_i weights[i] * components[i].pmf(x)`` (no component continuous)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return self._log_mix(xa, lambda c: c.logpmf(xa), "probability mass function")
 
     def support(self) -> tuple[float, float]:
         """From the lowest to the highest end of the weighted components' supports."""
