@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,7 +48,7 @@ class Continuous(Family):
     """
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from one parameter form, truncated when ``low``/``high`` are given."""
         form = cls.forms.select(cls.name, params)
         return truncate(cls._from_form(form, params), params)

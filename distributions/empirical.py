@@ -38,6 +38,7 @@ class Empirical(Family):
 
     name: ClassVar[str] = "empirical"
     forms: ClassVar[Forms] = Forms((("values",), ("file", "column")), optional=("smooth",))
+    paths: ClassVar[tuple[str, ...]] = ("file",)
 
     def __init__(
         self, values: ArrayLike, bandwidth: float | None = None, source: str | None = None
@@ -51,13 +52,17 @@ class Empirical(Family):
             self._grid_x, self._grid_f = _kde_grid(self.values, bandwidth)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
-        """Build from ``values`` or ``file``/``column``, and the optional ``smooth``."""
+    def from_params(cls, params: Params) -> Distribution:
+        """Build from ``values`` or ``file``/``column``, and the optional ``smooth``.
+
+        A relative ``file`` is read from the working directory (:func:`distributions.parse`
+        resolves it against its ``base_dir`` first).
+        """
         form = cls.forms.select(cls.name, params)
         if form.row == ("values",):
             values, source = _read_values(params["values"]), None
         else:
-            values, source = read_column(params["file"], params["column"], base_dir)
+            values, source = read_column(params["file"], params["column"])
         return cls(values, _bandwidth(params.get("smooth", False), values), source)
 
     def _ppf(self, q: FloatArray) -> FloatArray:
@@ -177,8 +182,8 @@ def _read_values(raw: object) -> FloatArray:
     return out
 
 
-def read_column(file: object, column: object, base_dir: Path | None) -> tuple[FloatArray, str]:
-    """Read the numbers of ``column`` in the CSV ``file`` (relative to ``base_dir``).
+def read_column(file: object, column: object) -> tuple[FloatArray, str]:
+    """Read the numbers of ``column`` in the CSV ``file``.
 
     Blank cells are skipped. Returns the values and a ``'file:column'`` label.
     """
@@ -187,8 +192,6 @@ def read_column(file: object, column: object, base_dir: Path | None) -> tuple[Fl
     if not isinstance(column, str):
         raise DistributionError("column", f"must be a column name (got {show(column)})")
     path = Path(file)
-    if not path.is_absolute() and base_dir is not None:
-        path = Path(base_dir) / path
     try:
         found = path.is_file()
     except (OSError, ValueError):

@@ -7,7 +7,6 @@ The scipy-backed continuous families (normal, lognormal, beta, gamma, with trunc
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -30,7 +29,7 @@ class Constant(Family):
         self.value = float(value)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``value``."""
         cls.forms.select(cls.name, params)
         return cls(number(params, "value"))
@@ -86,7 +85,7 @@ class Uniform(Family):
         self.low, self.high = float(low), float(high)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, high``."""
         cls.forms.select(cls.name, params)
         return cls(number(params, "low"), number(params, "high"))
@@ -154,7 +153,7 @@ class Triangular(Family):
         self._split = (self.mode - self.low) / self._width
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, mode, high``."""
         cls.forms.select(cls.name, params)
         return cls(*_low_mode_high(params))
@@ -223,7 +222,7 @@ class Pert(Family):
         self.beta = 1.0 + lam * (self.high - self.mode) / self._width
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, mode, high`` and the optional ``lambda``."""
         cls.forms.select(cls.name, params)
         low, mode, high = _low_mode_high(params)
@@ -295,7 +294,7 @@ class Poisson(Family):
             self._table = np.asarray(special.pdtr(ks, self.lam))
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``lam`` (0 <= lam <= 1e15, so counts stay exact integers in a float)."""
         cls.forms.select(cls.name, params)
         lam = number(params, "lam", ge=0.0)

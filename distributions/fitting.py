@@ -204,7 +204,7 @@ def read_column(path: str | os.PathLike[str], column: str) -> FloatArray:
         column is missing (the message lists the columns, with a did-you-mean hint), holds a
         non-numeric or infinite value, or has no values.
     """
-    values, _ = _read_csv_column(path, column, None)
+    values, _ = _read_csv_column(path, column)
     return values
 
 

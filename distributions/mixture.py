@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -39,6 +38,7 @@ class Mixture(Family):
 
     name: ClassVar[str] = "mixture"
     forms: ClassVar[Forms] = Forms((("components", "weights"),))
+    nested: ClassVar[tuple[str, ...]] = ("components",)
 
     def __init__(self, components: Sequence[Distribution], weights: Sequence[float]) -> None:
         self.components = list(components)
@@ -51,23 +51,19 @@ class Mixture(Family):
         self.discrete = all(c.discrete for c in self._live)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
-        """Build from ``components`` (specs) and ``weights`` (>= 0, summing to 1)."""
-        from .spec import parse  # spec imports this module
-
+    def from_params(cls, params: Params) -> Distribution:
+        """Build from ``components`` (distributions: :func:`distributions.parse` builds them
+        from the specs) and ``weights`` (>= 0, summing to 1)."""
         cls.forms.select(cls.name, params)
-        raw = params["components"]
-        if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, list | tuple):
-            raise DistributionError("components", f"must be a list of specs (got {show(raw)})")
-        if not raw:
-            raise DistributionError("components", "must list at least one distribution")
-        components = []
-        for i, spec in enumerate(raw):
-            try:
-                components.append(parse(spec, base_dir))
-            except DistributionError as err:
-                key = f"components[{i}]" + (f".{err.param}" if err.param else "")
-                raise DistributionError(key, err.reason) from None
+        components = params["components"]
+        if not (
+            isinstance(components, list | tuple)
+            and components
+            and all(isinstance(c, Distribution) for c in components)
+        ):
+            raise DistributionError(
+                "components", f"must be a non-empty list of distributions (got {show(components)})"
+            )
         return cls(components, _read_weights(params["weights"], len(components)))
 
     def _cdf(self, x: FloatArray) -> FloatArray:
