@@ -37,6 +37,11 @@ class Distribution(ABC):
 
     Every family maps uniforms in [0, 1] to values with :meth:`ppf`; samplers (random, LHS,
     Sobol, copulas) only ever produce uniforms, so any design works with any family.
+
+    Families implement :meth:`ppf`, :meth:`cdf`, :meth:`mean`, :meth:`var`, :meth:`support`
+    and either :meth:`logpdf` (a density) or :meth:`logpmf` (point masses), and override
+    :meth:`to_scipy` where scipy has an equivalent; ``pdf``, ``pmf``, ``std``, ``interval``
+    and ``rvs`` follow from those, with scipy's semantics.
     """
 
     #: True for families whose values are integers (poisson, ...).

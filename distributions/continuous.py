@@ -40,8 +40,9 @@ def beta_logpdf(alpha: float, beta: float, u: FloatArray) -> FloatArray:
 class Continuous(Family):
     """A continuous family given by ``scipy.special`` functions; can be truncated.
 
-    Subclasses implement ``_cdf``, ``_sf``, ``_ppf``, ``_isf`` (on float arrays, ``q`` in
-    [0, 1]), ``_partial_mean`` and ``_from_form``.
+    Subclasses implement ``_cdf``, ``_sf``, ``_ppf``, ``_isf``, ``_logpdf`` (on float arrays,
+    ``q`` in [0, 1]), ``_partial_mean``, ``_partial_second`` and ``_from_form``, and may
+    override ``_origin`` and ``_truncated_scipy`` (what :class:`Truncated` needs).
     """
 
     @classmethod

@@ -66,7 +66,9 @@ def parse(
     Returns
     -------
     Distribution
-        With ``ppf``, ``cdf``, ``mean``, ``support``, ``sample`` and ``describe``.
+        With ``ppf``, ``cdf``, ``mean``, ``support``, ``sample`` and ``describe``, and the
+        scipy-style ``pdf``/``logpdf`` or ``pmf``/``logpmf``, ``var``, ``std``, ``interval``,
+        ``rvs`` and ``to_scipy``.
 
     Raises
     ------
