@@ -340,3 +340,42 @@ def test_rvs_generator_state_and_law() -> None:
         d.rvs(3, random_state=np.random.RandomState(1))
     # the draws follow the law (a fixed seed, so deterministic)
     assert stats.kstest(d.rvs(20_000, random_state=9), stats.gamma(2.5, scale=3).cdf).pvalue > 0.01
+
+
+HARD_TRUNCATIONS = [  # (spec, frozen scipy parent, integration range): cancellation cases
+    ({"dist": "normal", "mean": 0, "sd": 1, "low": 30}, stats.norm(), (30, 31.5)),
+    ({"dist": "normal", "mean": 0, "sd": 1, "high": -37}, stats.norm(), (-38.5, -37)),
+    ({"dist": "normal", "mean": 0, "sd": 1, "low": 8}, stats.norm(), (8, 13)),
+    ({"dist": "normal", "mean": 0, "sd": 1, "low": -1e-3, "high": 1e-3}, stats.norm(),
+     (-1e-3, 1e-3)),
+    ({"dist": "normal", "mean": 0, "sd": 1, "low": 5, "high": 5.001}, stats.norm(), (5, 5.001)),
+    ({"dist": "normal", "mean": 3, "sd": 1, "low": 3 - 1e-7, "high": 3 + 2e-7}, stats.norm(3),
+     (3 - 1e-7, 3 + 2e-7)),
+    ({"dist": "gamma", "shape": 1e4, "scale": 1, "low": 1e4}, stats.gamma(1e4), (1e4, 1.1e4)),
+    ({"dist": "lognormal", "mu": 0, "sigma": 0.05, "low": 1.1}, stats.lognorm(0.05),
+     (1.1, 1.6)),
+    ({"dist": "beta", "alpha": 2, "beta": 3, "low": 0.999}, stats.beta(2, 3), (0.999, 1)),
+    ({"dist": "beta", "alpha": 200, "beta": 300, "low": 0.41}, stats.beta(200, 300), (0.41, 0.6)),
+]
+
+
+@pytest.mark.parametrize(("spec", "parent", "span"), HARD_TRUNCATIONS,
+                         ids=[str(list(c[0].values())[1:]) for c in HARD_TRUNCATIONS])
+def test_truncated_variance_where_the_closed_form_cancels(
+    spec: dict[str, Any], parent: Any, span: tuple[float, float]
+) -> None:
+    """Against quadrature of the scipy parent's density, scaled to 1 at the range's start and
+    integrated in the offset from it (so neither underflow nor a large origin costs digits)."""
+    lo, hi = span
+    ref = float(parent.logpdf(lo))
+
+    def f(t: float) -> float:
+        return math.exp(float(parent.logpdf(lo + t)) - ref)
+
+    def q(g: Callable[[float], float]) -> float:
+        return integrate.quad(g, 0.0, hi - lo, epsabs=0.0, epsrel=1e-13, limit=400)[0]
+
+    mass = q(f)
+    shift = q(lambda t: t * f(t)) / mass  # the mean less lo
+    var = q(lambda t: (t - shift) ** 2 * f(t)) / mass
+    assert parse(spec).var() == pytest.approx(var, rel=1e-9)
