@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -175,26 +176,41 @@ def test_interval_is_vectorised_and_checked() -> None:
 
 # --- families without a scipy equivalent ------------------------------------------------------
 
+_NORM, _GAMMA = stats.norm(0.3, 0.03), stats.gamma(9, scale=0.05)
+
+
+def _restricted(parent: Any, low: float, high: float, x: np.ndarray) -> np.ndarray:
+    inside = (x >= low) & (x <= high)
+    mass = parent.sf(low) - parent.sf(high)
+    return np.where(inside, parent.pdf(x), 0.0) / mass
+
+
+def _kernels(x: np.ndarray, values: np.ndarray, h: float) -> np.ndarray:
+    """The Gaussian kernel density, written out."""
+    z = (x[..., None] - values) / h
+    return np.exp(-0.5 * z * z).mean(axis=-1) / (h * math.sqrt(2 * math.pi))
+
+
 NO_SCIPY: list[tuple[str, dict[str, Any] | float, Callable[[np.ndarray], np.ndarray]]] = [
     (
         "trunc-lognormal",
         {"dist": "lognormal", "mu": 1, "sigma": 0.5, "low": 1, "high": 4},
-        lambda x: _restricted(stats.lognorm(0.5, scale=E), 1, 4, x),
+        partial(_restricted, stats.lognorm(0.5, scale=E), 1, 4),
     ),
     (
         "trunc-gamma",
         {"dist": "gamma", "shape": 2, "scale": 3, "low": 2},
-        lambda x: _restricted(stats.gamma(2, scale=3), 2, np.inf, x),
+        partial(_restricted, stats.gamma(2, scale=3), 2, np.inf),
     ),
     (
         "trunc-beta",
         {"dist": "beta", "alpha": 2, "beta": 3, "high": 0.3},
-        lambda x: _restricted(stats.beta(2, 3), 0, 0.3, x),
+        partial(_restricted, stats.beta(2, 3), 0, 0.3),
     ),
     (
         "trunc-gamma-narrow",  # cancellation: the quadrature path of Truncated.var
         {"dist": "gamma", "shape": 400, "scale": 1, "low": 399.9, "high": 400.1},
-        lambda x: _restricted(stats.gamma(400), 399.9, 400.1, x),
+        partial(_restricted, stats.gamma(400), 399.9, 400.1),
     ),
     (
         "mixture",
@@ -206,23 +222,15 @@ NO_SCIPY: list[tuple[str, dict[str, Any] | float, Callable[[np.ndarray], np.ndar
                 {"dist": "gamma", "shape": 9, "scale": 0.05},
             ],
         },
-        lambda x: 0.7 * stats.norm(0.3, 0.03).pdf(x) + 0.3 * stats.gamma(9, scale=0.05).pdf(x),
+        lambda x: 0.7 * _NORM.pdf(x) + 0.3 * _GAMMA.pdf(x),
     ),
     (
         "smoothed-empirical",
         {"dist": "empirical", "values": [0.31, 0.42, 0.38, 0.45, 0.29], "smooth": 0.02},
-        lambda x: np.mean(
-            [stats.norm(v, 0.02).pdf(x) for v in [0.31, 0.42, 0.38, 0.45, 0.29]], axis=0
-        ),
+        lambda x: _kernels(np.asarray(x), np.array([0.31, 0.42, 0.38, 0.45, 0.29]), 0.02),
     ),
 ]
 NO_SCIPY_IDS = [c[0] for c in NO_SCIPY]
-
-
-def _restricted(parent: Any, low: float, high: float, x: np.ndarray) -> np.ndarray:
-    inside = (x >= low) & (x <= high)
-    mass = parent.cdf(high) - parent.cdf(low)
-    return np.where(inside, parent.pdf(x), 0.0) / mass
 
 
 def _quad(f: Callable[[float], float], d: Distribution) -> float:
