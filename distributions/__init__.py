@@ -6,7 +6,7 @@ Nothing here knows about SaaS; research code can use it on its own::
 """
 
 from .base import Distribution, DistributionError
-from .fitting import Fit, fit, fit_table, read_column
+from .fitting import Fit, fit, fit_table, ranking, read_column
 from .joint import ar1_uniforms, correlate, design_uniforms, sample_joint, stream
 from .spec import parse
 
@@ -20,6 +20,7 @@ __all__ = [
     "fit",
     "fit_table",
     "parse",
+    "ranking",
     "read_column",
     "sample_joint",
     "stream",

@@ -9,8 +9,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -104,6 +103,24 @@ def format_call(name: str, items: list[tuple[str, object]]) -> str:
     """``name(key=value, ...)``, numbers to 6 significant digits."""
     parts = (f"{k}={fmt(v) if isinstance(v, float | int) else v}" for k, v in items)
     return f"{name}({', '.join(parts)})"
+
+
+def point_masses_to_scipy(xk: np.ndarray, pk: np.ndarray, what: str) -> Any:
+    """A frozen ``scipy.stats.rv_discrete`` with masses ``pk`` at the whole numbers ``xk``.
+
+    Raises
+    ------
+    NotImplementedError
+        When some ``xk`` is not a whole number: ``rv_discrete`` needs integer support.
+    """
+    if not np.all(xk == np.floor(xk)):
+        raise NotImplementedError(
+            f"scipy.stats has no equivalent of {what}: its values are not all whole numbers "
+            "and scipy.stats.rv_discrete needs integer support"
+        )
+    from scipy import stats
+
+    return stats.rv_discrete(values=(xk, pk))()
 
 
 @dataclass(frozen=True)
@@ -222,14 +239,23 @@ class Family(Distribution):
 
     Subclasses set :attr:`name` and :attr:`forms` and implement :meth:`from_params` and
     :meth:`_items` (the canonical parameters shown by :meth:`describe`).
+
+    Parameters that are themselves specs, or file paths, are declared in :attr:`nested` and
+    :attr:`paths`: :func:`distributions.parse` builds the former into distributions and
+    resolves the latter against its ``base_dir`` before calling :meth:`from_params`, so the
+    families need neither the parser nor the base directory.
     """
 
     name: ClassVar[str]
     forms: ClassVar[Forms]
+    #: Parameters holding a list of specs, handed to :meth:`from_params` as distributions.
+    nested: ClassVar[tuple[str, ...]] = ()
+    #: Parameters holding a file path, handed over resolved against ``parse``'s base_dir.
+    paths: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     @abstractmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build the distribution from the spec's parameters (without ``dist``)."""
 
     @abstractmethod

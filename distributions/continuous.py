@@ -3,39 +3,50 @@
 ``normal``, ``lognormal``, ``beta`` and ``gamma`` accept their natural parameters, a mean and
 standard deviation (except normal, whose natural parameters are those), or two quantiles.
 Optional ``low``/``high`` truncate by inverse CDF on the truncated range, never by clipping:
-the other parameters describe the parent distribution before truncation.
+the other parameters describe the parent distribution before truncation
+(:mod:`distributions.truncated`).
 """
 
 from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
 from . import quantiles as fit
-from ._family import Family, Form, Forms, Params, fmt, format_call, number
-from .base import Distribution, DistributionError, FloatArray
+from ._family import Family, Form, Forms, Params, number
+from .base import Distribution, FloatArray
 from .beta_inverse import beta_ppf
+from .truncated import truncate
 
 _TRUNCATION = ("low", "high")
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
-_QUADRATURE = 100_000
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def beta_logpdf(alpha: float, beta: float, u: FloatArray) -> FloatArray:
+    """The log-density of ``Beta(alpha, beta)`` at ``u`` (``-inf`` outside [0, 1])."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = (u >= 0.0) & (u <= 1.0)
+        out = special.xlogy(alpha - 1.0, u) + special.xlog1py(beta - 1.0, -u)
+        out = np.where(inside, out - special.betaln(alpha, beta), -np.inf)
+    return np.where(np.isnan(u), np.nan, out)
 
 
 class Continuous(Family):
     """A continuous family given by ``scipy.special`` functions; can be truncated.
 
-    Subclasses implement ``_cdf``, ``_sf``, ``_ppf``, ``_isf`` (on float arrays, ``q`` in
-    [0, 1]), ``_partial_mean`` and ``_from_form``.
+    Subclasses implement ``_cdf``, ``_sf``, ``_ppf``, ``_isf``, ``_logpdf`` (on float arrays,
+    ``q`` in [0, 1]), ``_partial_mean``, ``_partial_second`` and ``_from_form``, and may
+    override ``_origin`` and ``_truncated_scipy`` (what :class:`Truncated` needs).
     """
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from one parameter form, truncated when ``low``/``high`` are given."""
         form = cls.forms.select(cls.name, params)
         return truncate(cls._from_form(form, params), params)
@@ -58,8 +69,26 @@ class Continuous(Family):
     def _isf(self, q: FloatArray) -> FloatArray: ...
 
     @abstractmethod
+    def _logpdf(self, x: FloatArray) -> FloatArray: ...
+
+    @abstractmethod
     def _partial_mean(self, a: float, b: float) -> float:
         """``E[X; a < X < b]``, the mean restricted to ``(a, b)`` times its probability."""
+
+    def _origin(self) -> float:
+        """The point :meth:`_partial_second` is taken about."""
+        return 0.0
+
+    @abstractmethod
+    def _partial_second(self, a: float, b: float) -> tuple[float, float]:
+        """``E[(X - o)**2; a < X < b]`` about ``o = self._origin()``, and the size of the
+        largest term summed to get it (its rounding error is about 1e-16 times that)."""
+
+    def _truncated_scipy(self, low: float, high: float) -> Any:
+        """The frozen scipy distribution of this one truncated to ``[low, high]``."""
+        raise NotImplementedError(
+            f"scipy.stats has no truncated {self.name} (it has truncnorm for the normal only)"
+        )
 
     def mass(self, a: float, b: float) -> float:
         """``P(a < X < b)``, from the CDF or, in the upper tail, from the survival function."""
@@ -78,6 +107,11 @@ class Continuous(Family):
         """CDF."""
         with np.errstate(over="ignore", under="ignore", divide="ignore"):
             return np.asarray(self._cdf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """Log-density (``-inf`` outside the support)."""
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            return np.asarray(self._logpdf(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
 class Normal(Continuous):
@@ -114,9 +148,40 @@ class Normal(Continuous):
 
         return self.mu * self.mass(a, b) + self.sd * (pdf(a) - pdf(b))
 
+    def _logpdf(self, x: FloatArray) -> FloatArray:
+        z = (x - self.mu) / self.sd
+        return -0.5 * z * z - math.log(self.sd) - _LOG_SQRT_2PI
+
+    def _origin(self) -> float:
+        return self.mu
+
+    def _partial_second(self, a: float, b: float) -> tuple[float, float]:
+        def z_pdf(x: float) -> float:  # z phi(z), 0 at infinite z
+            z = (x - self.mu) / self.sd
+            return z * math.exp(-0.5 * z * z) / _SQRT_2PI if math.isfinite(z) else 0.0
+
+        mass, za, zb = self.mass(a, b), z_pdf(a), z_pdf(b)
+        return self.sd**2 * (mass + za - zb), self.sd**2 * max(mass, abs(za), abs(zb))
+
+    def _truncated_scipy(self, low: float, high: float) -> Any:
+        from scipy import stats
+
+        a, b = (low - self.mu) / self.sd, (high - self.mu) / self.sd
+        return stats.truncnorm(a, b, loc=self.mu, scale=self.sd)
+
     def mean(self) -> float:
         """``mean``."""
         return self.mu
+
+    def var(self) -> float:
+        """``sd**2``."""
+        return self.sd**2
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.norm(mean, sd)``."""
+        from scipy import stats
+
+        return stats.norm(self.mu, self.sd)
 
     def support(self) -> tuple[float, float]:
         """``(-inf, inf)``."""
@@ -166,10 +231,31 @@ class Lognormal(Continuous):
         shifted = Lognormal(self.mu + self.sigma**2, self.sigma)
         return self.mean() * shifted.mass(a, b)
 
+    def _logpdf(self, x: FloatArray) -> FloatArray:
+        z = self._z(x)
+        out = -0.5 * z * z - math.log(self.sigma) - np.log(x) - _LOG_SQRT_2PI
+        return np.where(x > 0.0, out, np.where(np.isnan(x), np.nan, -np.inf))
+
+    def _partial_second(self, a: float, b: float) -> tuple[float, float]:
+        shifted = Lognormal(self.mu + 2.0 * self.sigma**2, self.sigma)
+        second = float(np.exp(2.0 * (self.mu + self.sigma**2))) * shifted.mass(a, b)
+        return second, second
+
     def mean(self) -> float:
         """``exp(mu + sigma**2 / 2)`` (``inf`` when that overflows)."""
         with np.errstate(over="ignore"):
             return float(np.exp(self.mu + 0.5 * self.sigma**2))
+
+    def var(self) -> float:
+        """``(exp(sigma**2) - 1) exp(2 mu + sigma**2)`` (``inf`` when that overflows)."""
+        with np.errstate(over="ignore"):
+            return float(np.expm1(self.sigma**2) * np.exp(2.0 * self.mu + self.sigma**2))
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.lognorm(sigma, scale=exp(mu))``."""
+        from scipy import stats
+
+        return stats.lognorm(self.sigma, scale=math.exp(self.mu))
 
     def support(self) -> tuple[float, float]:
         """``(0, inf)``."""
@@ -214,9 +300,29 @@ class Beta(Continuous):
     def _partial_mean(self, a: float, b: float) -> float:
         return self.mean() * Beta(self.alpha + 1.0, self.beta).mass(a, b)
 
+    def _logpdf(self, x: FloatArray) -> FloatArray:
+        return beta_logpdf(self.alpha, self.beta, x)
+
+    def _partial_second(self, a: float, b: float) -> tuple[float, float]:
+        total = self.alpha + self.beta
+        second = self.mean() * (self.alpha + 1.0) / (total + 1.0)
+        second *= Beta(self.alpha + 2.0, self.beta).mass(a, b)
+        return second, second
+
     def mean(self) -> float:
         """``alpha / (alpha + beta)``."""
         return self.alpha / (self.alpha + self.beta)
+
+    def var(self) -> float:
+        """``alpha beta / ((alpha + beta)**2 (alpha + beta + 1))``."""
+        total = self.alpha + self.beta
+        return self.alpha * self.beta / (total * total * (total + 1.0))
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.beta(alpha, beta)``."""
+        from scipy import stats
+
+        return stats.beta(self.alpha, self.beta)
 
     def support(self) -> tuple[float, float]:
         """``(0, 1)``."""
@@ -261,9 +367,31 @@ class Gamma(Continuous):
     def _partial_mean(self, a: float, b: float) -> float:
         return self.mean() * Gamma(self.shape + 1.0, self.scale).mass(a, b)
 
+    def _logpdf(self, x: FloatArray) -> FloatArray:
+        y = np.maximum(x, 0.0) / self.scale
+        out = special.xlogy(self.shape - 1.0, y) - y
+        out = out - special.gammaln(self.shape) - math.log(self.scale)
+        inside = (x >= 0.0) & (x < np.inf)
+        return np.where(inside, out, np.where(np.isnan(x), np.nan, -np.inf))
+
+    def _partial_second(self, a: float, b: float) -> tuple[float, float]:
+        second = self.shape * (self.shape + 1.0) * self.scale**2
+        second *= Gamma(self.shape + 2.0, self.scale).mass(a, b)
+        return second, second
+
     def mean(self) -> float:
         """``shape * scale``."""
         return self.shape * self.scale
+
+    def var(self) -> float:
+        """``shape * scale**2``."""
+        return self.shape * self.scale**2
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.gamma(shape, scale=scale)``."""
+        from scipy import stats
+
+        return stats.gamma(self.shape, scale=self.scale)
 
     def support(self) -> tuple[float, float]:
         """``(0, inf)``."""
@@ -271,99 +399,3 @@ class Gamma(Continuous):
 
     def _items(self) -> list[tuple[str, object]]:
         return [("shape", self.shape), ("scale", self.scale)]
-
-
-class Truncated(Distribution):
-    """A continuous ``parent`` restricted to ``[low, high]`` by inverse CDF on that range.
-
-    ``ppf(q) = parent.ppf(F(low) + q * (F(high) - F(low)))``. For ``q > 1/2`` the same point
-    is found from the high end, ``F(high) - (1 - q) * mass``, and each end is written with the
-    survival function when it lies in the parent's upper half; so far-tail ranges and ``q``
-    next to 0 or 1 keep their precision (no round-off to an infinite end).
-    """
-
-    def __init__(
-        self, parent: Continuous, low: float | None = None, high: float | None = None
-    ) -> None:
-        self.parent, self.given_low, self.given_high = parent, low, high
-        plow, phigh = parent.support()
-        self.low = plow if low is None else max(low, plow)
-        self.high = phigh if high is None else min(high, phigh)
-        self._mass = parent.mass(self.low, self.high) if self.low < self.high else 0.0
-        if not self._mass > 0.0:
-            key = "high" if high is not None and (low is None or high <= plow) else "low"
-            raise DistributionError(
-                key,
-                f"the range [{fmt(low if low is not None else -math.inf)}, "
-                f"{fmt(high if high is not None else math.inf)}] has zero probability under "
-                f"{parent.describe()}",
-            )
-        bounds = np.array([self.low, self.high])
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            cdfs, sfs = parent._cdf(bounds), parent._sf(bounds)
-        # Each end as (use the survival function?, its CDF or survival value).
-        self._upper = bool(cdfs[0] > 0.5)
-        self._start = float(sfs[0] if self._upper else cdfs[0])
-        self._high_upper = bool(cdfs[1] > 0.5)
-        self._end = float(sfs[1] if self._high_upper else cdfs[1])
-
-    def _from_low(self, q: FloatArray) -> FloatArray:
-        if self._upper:
-            return self.parent._isf(self._start - q * self._mass)
-        return self.parent._ppf(self._start + q * self._mass)
-
-    def _from_high(self, r: FloatArray) -> FloatArray:
-        """The point with probability ``r`` above it (and below ``high``)."""
-        if self._high_upper:
-            return self.parent._isf(self._end + r * self._mass)
-        return self.parent._ppf(self._end - r * self._mass)
-
-    def _ppf(self, q: FloatArray) -> FloatArray:
-        x = np.where(q <= 0.5, self._from_low(q), self._from_high(1.0 - q))
-        return np.clip(x, self.low, self.high)  # round-off guard only
-
-    def ppf(self, q: ArrayLike) -> FloatArray:
-        """Inverse CDF on the truncated range."""
-        return self._ppf_guarded(q, self._ppf)
-
-    def cdf(self, x: ArrayLike) -> FloatArray:
-        """CDF of the truncated distribution."""
-        xa = np.asarray(x, dtype=np.float64)
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            if self._upper:
-                c = (self._start - self.parent._sf(xa)) / self._mass
-            else:
-                c = (self.parent._cdf(xa) - self._start) / self._mass
-        return np.asarray(np.clip(c, 0.0, 1.0), dtype=np.float64)
-
-    def mean(self) -> float:
-        """The mean on the truncated range (closed form; a quadrature of ppf if that fails)."""
-        with np.errstate(all="ignore"):
-            m = self.parent._partial_mean(self.low, self.high) / self._mass
-        if not math.isfinite(m):
-            m = float(np.mean(self._ppf((np.arange(_QUADRATURE) + 0.5) / _QUADRATURE)))
-        return float(np.clip(m, self.low, self.high))
-
-    def support(self) -> tuple[float, float]:
-        """The truncated range intersected with the parent's support."""
-        return self.low, self.high
-
-    def describe(self) -> str:
-        """E.g. ``normal(mean=10, sd=2, low=0)``."""
-        bounds = (("low", self.given_low), ("high", self.given_high))
-        items = self.parent._items() + [(k, v) for k, v in bounds if v is not None]
-        return format_call(self.parent.name, items)
-
-    def __repr__(self) -> str:
-        return self.describe()
-
-
-def truncate(parent: Continuous, params: Params) -> Distribution:
-    """Wrap ``parent`` in :class:`Truncated` when ``params`` has ``low`` and/or ``high``."""
-    low = number(params, "low") if "low" in params else None
-    high = number(params, "high") if "high" in params else None
-    if low is None and high is None:
-        return parent
-    if low is not None and high is not None and not low < high:
-        raise DistributionError("high", f"must be > low (got low={fmt(low)}, high={fmt(high)})")
-    return Truncated(parent, low, high)

@@ -7,16 +7,16 @@ The scipy-backed continuous families (normal, lognormal, beta, gamma, with trunc
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from ._family import Family, Forms, Params, check_order, fmt, number
+from ._family import Family, Forms, Params, check_order, fmt, number, point_masses_to_scipy
 from .base import Distribution, DistributionError, FloatArray
 from .beta_inverse import beta_ppf
+from .continuous import beta_logpdf
 
 
 class Constant(Family):
@@ -29,7 +29,7 @@ class Constant(Family):
         self.value = float(value)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``value``."""
         cls.forms.select(cls.name, params)
         return cls(number(params, "value"))
@@ -45,6 +45,26 @@ class Constant(Family):
     def mean(self) -> float:
         """The value."""
         return self.value
+
+    def var(self) -> float:
+        """0."""
+        return 0.0
+
+    def logpmf(self, x: ArrayLike) -> FloatArray:
+        """0 at ``value``, ``-inf`` elsewhere (a point mass has no density)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return np.where(np.isnan(xa), np.nan, np.where(xa == self.value, 0.0, -np.inf))
+
+    def to_scipy(self) -> Any:
+        """A one-point ``scipy.stats.rv_discrete`` when ``value`` is a whole number.
+
+        Raises
+        ------
+        NotImplementedError
+            For any other value: ``rv_discrete`` needs integer support, and scipy's
+            continuous families have no point mass (a uniform of width 0 is invalid).
+        """
+        return point_masses_to_scipy(np.array([self.value]), np.array([1.0]), self.describe())
 
     def support(self) -> tuple[float, float]:
         """``(value, value)``."""
@@ -65,7 +85,7 @@ class Uniform(Family):
         self.low, self.high = float(low), float(high)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, high``."""
         cls.forms.select(cls.name, params)
         return cls(number(params, "low"), number(params, "high"))
@@ -84,6 +104,23 @@ class Uniform(Family):
     def mean(self) -> float:
         """``(low + high) / 2``."""
         return 0.5 * (self.low + self.high)
+
+    def var(self) -> float:
+        """``(high - low)**2 / 12``."""
+        return (self.high - self.low) ** 2 / 12.0
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """``-log(high - low)`` on ``[low, high]``, ``-inf`` outside."""
+        xa = np.asarray(x, dtype=np.float64)
+        inside = (xa >= self.low) & (xa <= self.high)
+        out = np.where(inside, -math.log(self.high - self.low), -np.inf)
+        return np.where(np.isnan(xa), np.nan, out)
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.uniform(low, high - low)``."""
+        from scipy import stats
+
+        return stats.uniform(self.low, self.high - self.low)
 
     def support(self) -> tuple[float, float]:
         """``(low, high)``."""
@@ -116,7 +153,7 @@ class Triangular(Family):
         self._split = (self.mode - self.low) / self._width
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, mode, high``."""
         cls.forms.select(cls.name, params)
         return cls(*_low_mode_high(params))
@@ -142,6 +179,27 @@ class Triangular(Family):
         """``(low + mode + high) / 3``."""
         return (self.low + self.mode + self.high) / 3.0
 
+    def var(self) -> float:
+        """``(w**2 - w u + u**2) / 18`` with ``w = high - low``, ``u = mode - low``."""
+        w, u = self._width, self.mode - self.low
+        return (w * w - w * u + u * u) / 18.0
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """Log of the piecewise-linear density (``2 / (high - low)`` at the mode)."""
+        xa = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = 2.0 * (xa - self.low) / (self._width * (self.mode - self.low))
+            right = 2.0 * (self.high - xa) / (self._width * (self.high - self.mode))
+            pdf = np.where(xa < self.mode, left, np.where(xa > self.mode, right, 2.0 / self._width))
+            pdf = np.where((xa >= self.low) & (xa <= self.high), pdf, 0.0)
+            return np.where(np.isnan(xa), np.nan, np.log(pdf))
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.triang((mode - low) / (high - low), low, high - low)``."""
+        from scipy import stats
+
+        return stats.triang(self._split, self.low, self._width)
+
     def support(self) -> tuple[float, float]:
         """``(low, high)``."""
         return self.low, self.high
@@ -164,7 +222,7 @@ class Pert(Family):
         self.beta = 1.0 + lam * (self.high - self.mode) / self._width
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``low, mode, high`` and the optional ``lambda``."""
         cls.forms.select(cls.name, params)
         low, mode, high = _low_mode_high(params)
@@ -188,6 +246,22 @@ class Pert(Family):
     def mean(self) -> float:
         """``(low + lambda * mode + high) / (lambda + 2)``."""
         return (self.low + self.lam * self.mode + self.high) / (self.lam + 2.0)
+
+    def var(self) -> float:
+        """The scaled beta's variance, ``(high - low)**2`` times beta's."""
+        a, b = self.alpha, self.beta
+        return self._width**2 * a * b / ((a + b) ** 2 * (a + b + 1.0))
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """The scaled beta's log-density."""
+        u = (np.asarray(x, dtype=np.float64) - self.low) / self._width
+        return beta_logpdf(self.alpha, self.beta, u) - math.log(self._width)
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.beta(alpha, beta, loc=low, scale=high - low)`` (scipy has no PERT)."""
+        from scipy import stats
+
+        return stats.beta(self.alpha, self.beta, loc=self.low, scale=self._width)
 
     def support(self) -> tuple[float, float]:
         """``(low, high)``."""
@@ -220,7 +294,7 @@ class Poisson(Family):
             self._table = np.asarray(special.pdtr(ks, self.lam))
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
+    def from_params(cls, params: Params) -> Distribution:
         """Build from ``lam`` (0 <= lam <= 1e15, so counts stay exact integers in a float)."""
         cls.forms.select(cls.name, params)
         lam = number(params, "lam", ge=0.0)
@@ -276,6 +350,25 @@ class Poisson(Family):
     def mean(self) -> float:
         """``lam``."""
         return self.lam
+
+    def var(self) -> float:
+        """``lam``."""
+        return self.lam
+
+    def logpmf(self, x: ArrayLike) -> FloatArray:
+        """``k log(lam) - log(k!) - lam`` at whole ``k >= 0``, ``-inf`` elsewhere."""
+        xa = np.asarray(x, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            count = (xa >= 0.0) & (xa == np.floor(xa)) & np.isfinite(xa)
+            k = np.where(count, xa, 0.0)
+            out = special.xlogy(k, self.lam) - special.gammaln(k + 1.0) - self.lam
+        return np.where(np.isnan(xa), np.nan, np.where(count, out, -np.inf))
+
+    def to_scipy(self) -> Any:
+        """``scipy.stats.poisson(lam)``."""
+        from scipy import stats
+
+        return stats.poisson(self.lam)
 
     def support(self) -> tuple[float, float]:
         """``(0, inf)``, or ``(0, 0)`` when ``lam = 0``."""

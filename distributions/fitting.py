@@ -2,11 +2,12 @@
 
 ``fit(values)`` returns one :class:`Fit` per applicable family, best first; each fit carries
 its parameters in the config spec form (``{"dist": "beta", "alpha": ..., "beta": ...}``) and
-the inline TOML table to paste into a config. ``fit_table`` prints the ranking, and
-``read_column`` reads one numeric column of a CSV of history.
+the inline TOML table to paste into a config. ``ranking`` gives the fits as a table (a
+pandas DataFrame), and ``read_column`` reads one numeric column of a CSV of history.
 
-``scipy.stats`` is imported inside the functions that use it: importing it takes about
-0.4 s, which a plain ``simulate CONFIG`` (importing this package) should not pay.
+``scipy.stats`` and pandas are imported inside the functions that use them: importing them
+takes about 0.4 s each, which a plain ``simulate CONFIG`` (importing this package) should
+not pay.
 """
 
 from __future__ import annotations
@@ -14,25 +15,26 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ._candidates import BOUNDED, CANDIDATES, DISCRETE, Candidate, Spec, interval_mass, ks_counts
 from ._family import hint, show
+from ._fit_text import format_ranking
 from .base import Distribution, DistributionError, FloatArray
 from .empirical import read_column as _read_csv_column
 from .spec import parse
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 #: The smallest number of finite observations ``fit`` accepts.
 MIN_VALUES = 5
 
-Spec = dict[str, Any]
-#: What a candidate's fitter returns: the spec parameters (without ``dist``), the frozen
-#: scipy distribution they describe, and its log-likelihood function (logpdf or logpmf).
-_Fitted = tuple[Spec, Any, Callable[[FloatArray], FloatArray]]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Fit:
         for key, value in self.spec.items():
             if key == "dist":
                 continue
-            direction = {"low": -1, "high": 1}.get(key, 0) if self.family in _BOUNDED else 0
+            direction = {"low": -1, "high": 1}.get(key, 0) if self.family in BOUNDED else 0
             parts.append(f"{key} = {_number(float(value), direction)}")
         return "{ " + ", ".join(parts) + " }"
 
@@ -155,7 +157,7 @@ def fit(values: ArrayLike, families: str | Iterable[str] | None = None) -> list[
     integers = bool(np.all(x == np.floor(x)))
     fits: list[Fit] = []
     for name in names:
-        candidate = _CANDIDATES[name]
+        candidate = CANDIDATES[name]
         problem = candidate.problem(x)
         if problem is None:
             result = _fit_one(name, candidate, x, integers)
@@ -167,12 +169,47 @@ def fit(values: ArrayLike, families: str | Iterable[str] | None = None) -> list[
             raise DistributionError("families", f"{name} {problem}")
     if not fits:
         raise DistributionError("families", "no family could be fitted to these values")
-    order = {name: i for i, name in enumerate(_CANDIDATES)}
+    order = {name: i for i, name in enumerate(CANDIDATES)}
     return sorted(fits, key=lambda f: (f.aic, order[f.family]))
 
 
+def ranking(fits: Iterable[Fit]) -> pd.DataFrame:
+    """The fits as a table, one row per fit in the given order (``fit`` ranks best first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``rank`` (1, 2, ...), with columns ``family``, ``loglik``, ``aic``,
+        ``daic`` (AIC above the lowest), ``ks_stat``, ``ks_pvalue``, ``n``, ``toml`` (see
+        :meth:`Fit.toml`) and ``spec``.
+
+    Examples
+    --------
+    >>> f = Fit("poisson", {"dist": "poisson", "lam": 4.2}, -210.0, 422.0, 0.05, 0.5, 100)
+    >>> frame = ranking([f])
+    >>> list(frame.columns[:4]), frame.index.name, float(frame.loc[1, "aic"])
+    (['family', 'loglik', 'aic', 'daic'], 'rank', 422.0)
+    >>> frame.loc[1, "toml"]
+    '{ dist = "poisson", lam = 4.2 }'
+    """
+    import pandas as pd  # deferred: see the module docstring
+
+    rows = list(fits)
+    columns = ["family", "loglik", "aic", "daic", "ks_stat", "ks_pvalue", "n", "toml", "spec"]
+    best = min((f.aic for f in rows), default=0.0)
+    data = [
+        [f.family, f.loglik, f.aic, f.aic - best, f.ks_stat, f.ks_pvalue, f.n, f.toml(), f.spec]
+        for f in rows
+    ]
+    index = pd.RangeIndex(1, len(rows) + 1, name="rank")
+    return pd.DataFrame(data, columns=columns, index=index)
+
+
 def fit_table(fits: Iterable[Fit]) -> str:
-    """A plain-text table of fits: rank, family, AIC, AIC above the best, KS test, TOML.
+    """Deprecated: a plain-text table of fits (rank, family, AIC, dAIC, KS test, TOML).
+
+    Formatting belongs to the command line; this stays until ``simulate fit`` formats
+    :func:`ranking` itself, then goes.
 
     Examples
     --------
@@ -181,17 +218,7 @@ def fit_table(fits: Iterable[Fit]) -> str:
     rank  family             AIC      dAIC  KS stat   KS p  TOML
        1  poisson          422.0       0.0   0.0500  0.500  { dist = "poisson", lam = 4.2 }
     """
-    rows = list(fits)
-    header = f"{'rank':>4}  {'family':<10}  {'AIC':>10}  {'dAIC':>8}  {'KS stat':>7}  "
-    header += f"{'KS p':>5}  TOML"
-    lines = [header]
-    best = min((f.aic for f in rows), default=0.0)
-    for rank, f in enumerate(rows, start=1):
-        lines.append(
-            f"{rank:>4}  {f.family:<10}  {_short(f.aic, 10)}  {_short(f.aic - best, 8)}  "
-            f"{f.ks_stat:>7.4f}  {_pvalue(f.ks_pvalue)}  {f.toml()}"
-        )
-    return "\n".join(lines)
+    return format_ranking(ranking(fits))
 
 
 def read_column(path: str | os.PathLike[str], column: str) -> FloatArray:
@@ -204,129 +231,11 @@ def read_column(path: str | os.PathLike[str], column: str) -> FloatArray:
         column is missing (the message lists the columns, with a did-you-mean hint), holds a
         non-numeric or infinite value, or has no values.
     """
-    values, _ = _read_csv_column(path, column, None)
+    values, _ = _read_csv_column(path, column)
     return values
 
 
-# --- candidates -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    k: int
-    fitter: Callable[[FloatArray], _Fitted]
-    problem: Callable[[FloatArray], str | None] = lambda x: None
-
-
-def _positive(x: FloatArray) -> str | None:
-    low = float(x.min())
-    return None if low > 0.0 else f"needs values > 0 (got {show(low)})"
-
-
-def _unit(x: FloatArray) -> str | None:
-    low, high = float(x.min()), float(x.max())
-    if low <= 0.0:
-        return f"needs values strictly inside (0, 1) (got {show(low)})"
-    if high >= 1.0:
-        return f"needs values strictly inside (0, 1) (got {show(high)})"
-    return None
-
-
-def _counts(x: FloatArray) -> str | None:
-    bad = x[(x < 0.0) | (x != np.floor(x))]
-    if bad.size:
-        what = "a negative value" if bad[0] < 0.0 else "a non-integer"
-        return f"needs non-negative integer values (got {show(float(bad[0]))}, {what})"
-    return None
-
-
-def _normal(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    loc, scale = stats.norm.fit(x)
-    d = stats.norm(loc, scale)
-    return {"mean": float(loc), "sd": float(scale)}, d, d.logpdf
-
-
-def _lognormal(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    s, _, scale = stats.lognorm.fit(x, floc=0.0)
-    d = stats.lognorm(s, scale=scale)
-    return {"mu": math.log(scale), "sigma": float(s)}, d, d.logpdf
-
-
-def _gamma(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    a, _, scale = stats.gamma.fit(x, floc=0.0)
-    d = stats.gamma(a, scale=scale)
-    return {"shape": float(a), "scale": float(scale)}, d, d.logpdf
-
-
-def _beta(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    a, b, _, _ = stats.beta.fit(x, floc=0.0, fscale=1.0)
-    d = stats.beta(a, b)
-    return {"alpha": float(a), "beta": float(b)}, d, d.logpdf
-
-
-def _poisson(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    lam = float(x.mean())  # the maximum-likelihood estimate, in closed form
-    d = stats.poisson(lam)
-    return {"lam": lam}, d, d.logpmf
-
-
-def _uniform(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    loc, scale = stats.uniform.fit(x)
-    d = stats.uniform(loc, scale)
-    return {"low": float(loc), "high": float(loc + scale)}, d, d.logpdf
-
-
-def _triangular(x: FloatArray) -> _Fitted:
-    from scipy import stats
-    c, loc, scale = stats.triang.fit(x)
-    d = stats.triang(c, loc, scale)
-    spec = {"low": float(loc), "mode": float(loc + c * scale), "high": float(loc + scale)}
-    return spec, d, d.logpdf
-
-
-#: Every candidate by name, in the order used to break AIC ties.
-_CANDIDATES: dict[str, _Candidate] = {
-    "normal": _Candidate(2, _normal),
-    "lognormal": _Candidate(2, _lognormal, _positive),
-    "gamma": _Candidate(2, _gamma, _positive),
-    "beta": _Candidate(2, _beta, _unit),
-    "poisson": _Candidate(1, _poisson, _counts),
-    "uniform": _Candidate(2, _uniform),
-    "triangular": _Candidate(3, _triangular),
-}
-_BOUNDED = ("uniform", "triangular")
-_DISCRETE = ("poisson",)
-
-
-def _interval_mass(frozen: Any, x: FloatArray) -> FloatArray:
-    """``P(x - 0.5 < X < x + 0.5)`` under a frozen continuous scipy distribution, from the
-    survival function above the median so the upper tail keeps its precision."""
-    upper = x > frozen.median()
-    below = frozen.cdf(x + 0.5) - frozen.cdf(x - 0.5)
-    above = frozen.sf(x - 0.5) - frozen.sf(x + 0.5)
-    return np.asarray(np.where(upper, above, below), dtype=np.float64)
-
-
-def _ks_counts(x: FloatArray, cdf: Callable[[FloatArray], FloatArray]) -> float:
-    """``sup |F_n - F|`` for integer data and an integer-valued ``F``.
-
-    Both step functions jump only at integers, so the supremum is reached at an observed
-    value ``u`` or just before it, at ``u - 1``. (``scipy.stats.kstest`` assumes a
-    continuous ``F`` and overstates the distance at tied values.)
-    """
-    xs = np.sort(x)
-    points = np.unique(np.concatenate([xs, xs - 1.0]))
-    ecdf = np.searchsorted(xs, points, side="right") / xs.size
-    return float(np.max(np.abs(ecdf - cdf(points))))
-
-
-def _fit_one(name: str, candidate: _Candidate, x: FloatArray, integers: bool) -> Fit | str:
+def _fit_one(name: str, candidate: Candidate, x: FloatArray, integers: bool) -> Fit | str:
     """Fit one family, or say why the fit failed.
 
     On integer data a continuous family is scored by the probability it gives each value's
@@ -338,10 +247,10 @@ def _fit_one(name: str, candidate: _Candidate, x: FloatArray, integers: bool) ->
             warnings.simplefilter("ignore")
             params, frozen, logf = candidate.fitter(x)
             loglik = float(np.sum(logf(x)))  # -inf when a value falls outside the support
-            if integers and name not in _DISCRETE and math.isfinite(loglik):
-                loglik = float(np.sum(np.log(_interval_mass(frozen, x))))
-            if name in _DISCRETE:
-                ks_stat = _ks_counts(x, frozen.cdf)
+            if integers and name not in DISCRETE and math.isfinite(loglik):
+                loglik = float(np.sum(np.log(interval_mass(frozen, x))))
+            if name in DISCRETE:
+                ks_stat = ks_counts(x, frozen.cdf)
                 ks_pvalue = float(stats.kstwo.sf(ks_stat, x.size))
             else:
                 ks = stats.kstest(x, frozen.cdf)
@@ -395,7 +304,7 @@ def _clean(values: ArrayLike) -> FloatArray:
 
 def _families(families: str | Iterable[str] | None) -> tuple[list[str], bool]:
     """The candidate names to try, and whether they were requested explicitly."""
-    allowed = list(_CANDIDATES)
+    allowed = list(CANDIDATES)
     if families is None:
         return allowed, False
     given = [families] if isinstance(families, str) else list(families)
@@ -403,7 +312,7 @@ def _families(families: str | Iterable[str] | None) -> tuple[list[str], bool]:
         raise DistributionError("families", f"is empty (allowed: {', '.join(allowed)})")
     names: list[str] = []
     for name in given:
-        if not isinstance(name, str) or name not in _CANDIDATES:
+        if not isinstance(name, str) or name not in CANDIDATES:
             text = hint(name, allowed) if isinstance(name, str) else ""
             raise DistributionError(
                 "families",
@@ -425,12 +334,3 @@ def _number(x: float, direction: int = 0) -> str:
             text = f"{rounded + direction * step:.6g}"
     return text
 
-
-def _short(x: float, width: int) -> str:
-    """``x`` with one decimal, or in exponent form when that would not fit ``width``."""
-    text = f"{x:.1f}"
-    return f"{text if len(text) <= width else f'{x:.3g}':>{width}}"
-
-
-def _pvalue(p: float) -> str:
-    return f"{p:>5.3f}" if p >= 0.001 else "<.001"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -38,6 +38,7 @@ class Mixture(Family):
 
     name: ClassVar[str] = "mixture"
     forms: ClassVar[Forms] = Forms((("components", "weights"),))
+    nested: ClassVar[tuple[str, ...]] = ("components",)
 
     def __init__(self, components: Sequence[Distribution], weights: Sequence[float]) -> None:
         self.components = list(components)
@@ -50,23 +51,19 @@ class Mixture(Family):
         self.discrete = all(c.discrete for c in self._live)
 
     @classmethod
-    def from_params(cls, params: Params, base_dir: Path | None = None) -> Distribution:
-        """Build from ``components`` (specs) and ``weights`` (>= 0, summing to 1)."""
-        from .spec import parse  # spec imports this module
-
+    def from_params(cls, params: Params) -> Distribution:
+        """Build from ``components`` (distributions: :func:`distributions.parse` builds them
+        from the specs) and ``weights`` (>= 0, summing to 1)."""
         cls.forms.select(cls.name, params)
-        raw = params["components"]
-        if isinstance(raw, str | bytes | Mapping) or not isinstance(raw, list | tuple):
-            raise DistributionError("components", f"must be a list of specs (got {show(raw)})")
-        if not raw:
-            raise DistributionError("components", "must list at least one distribution")
-        components = []
-        for i, spec in enumerate(raw):
-            try:
-                components.append(parse(spec, base_dir))
-            except DistributionError as err:
-                key = f"components[{i}]" + (f".{err.param}" if err.param else "")
-                raise DistributionError(key, err.reason) from None
+        components = params["components"]
+        if not (
+            isinstance(components, list | tuple)
+            and components
+            and all(isinstance(c, Distribution) for c in components)
+        ):
+            raise DistributionError(
+                "components", f"must be a non-empty list of distributions (got {show(components)})"
+            )
         return cls(components, _read_weights(params["weights"], len(components)))
 
     def _cdf(self, x: FloatArray) -> FloatArray:
@@ -174,6 +171,34 @@ class Mixture(Family):
     def mean(self) -> float:
         """The weighted mean of the component means."""
         return float(sum(w * c.mean() for c, w in zip(self._live, self._live_w, strict=True)))
+
+    def var(self) -> float:
+        """``sum_i weights[i] * (var_i + (mean_i - mean)**2)`` (the law of total variance)."""
+        m = self.mean()
+        pairs = zip(self._live, self._live_w, strict=True)
+        return float(sum(w * (c.var() + (c.mean() - m) ** 2) for c, w in pairs))
+
+    def _log_mix(self, x: ArrayLike, part: Callable[[Distribution], FloatArray], what: str
+                 ) -> FloatArray:
+        """``log sum_i weights[i] * exp(part(components[i]))``."""
+        try:
+            logs = [math.log(w) + part(c) for c, w in zip(self._live, self._live_w, strict=True)]
+        except TypeError:
+            raise TypeError(
+                f"{self.describe()} has no {what}: not every weighted component has one"
+            ) from None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(special.logsumexp(np.stack(logs), axis=0), dtype=np.float64)
+
+    def logpdf(self, x: ArrayLike) -> FloatArray:
+        """Log of ``sum_i weights[i] * components[i].pdf(x)`` (every component continuous)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return self._log_mix(xa, lambda c: c.logpdf(xa), "probability density")
+
+    def logpmf(self, x: ArrayLike) -> FloatArray:
+        """Log of ``sum_i weights[i] * components[i].pmf(x)`` (no component continuous)."""
+        xa = np.asarray(x, dtype=np.float64)
+        return self._log_mix(xa, lambda c: c.logpmf(xa), "probability mass function")
 
     def support(self) -> tuple[float, float]:
         """From the lowest to the highest end of the weighted components' supports."""

@@ -460,7 +460,7 @@ ERRORS: list[tuple[object, str, str]] = [
 @pytest.mark.parametrize(("spec", "param", "words"), ERRORS, ids=[e[1] or "spec" for e in ERRORS])
 def test_errors_name_the_parameter(spec: object, param: str, words: str) -> None:
     with pytest.raises(DistributionError) as info:
-        parse(spec)
+        parse(spec, caller_keys=("vary", "persistence"))  # the simulator's per-input options
     assert info.value.param == param
     assert words in info.value.reason
     reason = info.value.reason
