@@ -6,7 +6,7 @@ Nothing here knows about SaaS; research code can use it on its own::
 """
 
 from .base import Distribution, DistributionError
-from .fitting import Fit, fit, fit_table, ranking, read_column
+from .fitting import Fit, fit, ranking, read_column
 from .joint import ar1_uniforms, correlate, design_uniforms, sample_joint, stream
 from .spec import parse
 
@@ -18,7 +18,6 @@ __all__ = [
     "correlate",
     "design_uniforms",
     "fit",
-    "fit_table",
     "parse",
     "ranking",
     "read_column",

@@ -24,7 +24,6 @@ from numpy.typing import ArrayLike
 
 from ._candidates import BOUNDED, CANDIDATES, DISCRETE, Candidate, Spec, interval_mass, ks_counts
 from ._family import hint, show
-from ._fit_text import format_ranking
 from .base import Distribution, DistributionError, FloatArray
 from .empirical import read_column as _read_csv_column
 from .spec import parse
@@ -203,22 +202,6 @@ def ranking(fits: Iterable[Fit]) -> pd.DataFrame:
     ]
     index = pd.RangeIndex(1, len(rows) + 1, name="rank")
     return pd.DataFrame(data, columns=columns, index=index)
-
-
-def fit_table(fits: Iterable[Fit]) -> str:
-    """Deprecated: a plain-text table of fits (rank, family, AIC, dAIC, KS test, TOML).
-
-    Formatting belongs to the command line; this stays until ``simulate fit`` formats
-    :func:`ranking` itself, then goes.
-
-    Examples
-    --------
-    >>> f = Fit("poisson", {"dist": "poisson", "lam": 4.2}, -210.0, 422.0, 0.05, 0.5, 100)
-    >>> print(fit_table([f]))
-    rank  family             AIC      dAIC  KS stat   KS p  TOML
-       1  poisson          422.0       0.0   0.0500  0.500  { dist = "poisson", lam = 4.2 }
-    """
-    return format_ranking(ranking(fits))
 
 
 def read_column(path: str | os.PathLike[str], column: str) -> FloatArray:

@@ -13,8 +13,9 @@ import pytest
 from scipy import special
 
 from distributions.base import DistributionError
-from distributions.fitting import Fit, fit, fit_table, read_column
+from distributions.fitting import Fit, fit, ranking, read_column
 from distributions.spec import parse
+from simulator.cli.fit import format_ranking
 
 N = 2000
 Sampler = Callable[[np.random.Generator], np.ndarray]
@@ -267,7 +268,7 @@ def test_fit_is_frozen_and_toml_has_6_significant_digits() -> None:
 
 def test_fit_table_lists_every_fit_in_rank_order() -> None:
     fits = fit(np.random.default_rng(8).beta(3.0, 9.0, 500))
-    lines = fit_table(fits).splitlines()
+    lines = format_ranking(ranking(fits)).splitlines()
     assert lines[0].split()[:4] == ["rank", "family", "AIC", "dAIC"]
     assert len(lines) == len(fits) + 1
     for rank, (line, f) in enumerate(zip(lines[1:], fits, strict=True), start=1):

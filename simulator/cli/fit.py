@@ -4,9 +4,10 @@ print the ranking with the TOML to paste into a config."""
 from __future__ import annotations
 
 import click
+import pandas as pd
 
 from distributions import DistributionError
-from distributions.fitting import fit, fit_table, read_column
+from distributions.fitting import fit, ranking, read_column
 
 from ..config.errors import ConfigError
 
@@ -30,4 +31,26 @@ def fit_command(csv_file: str, column: str, families: str | None, top: int | Non
         fits = fits[: max(top, 1)]
     click.echo(f"{csv_file}: column {column!r}, {len(values)} values; ranked by AIC "
                f"(lower is better; KS p-values are optimistic: parameters were fitted)")
-    click.echo(fit_table(fits).rstrip("\n"))
+    click.echo(format_ranking(ranking(fits)).rstrip("\n"))
+
+
+def format_ranking(frame: pd.DataFrame) -> str:
+    """A plain-text table of :func:`distributions.fitting.ranking`'s frame: rank, family,
+    AIC, AIC above the best, KS statistic and p-value, TOML."""
+
+    def short(x: float, width: int) -> str:  # one decimal, or 3 significant digits if wider
+        text = f"{x:.1f}"
+        return f"{text if len(text) <= width else f'{x:.3g}':>{width}}"
+
+    def pvalue(p: float) -> str:
+        return f"{p:>5.3f}" if p >= 0.001 else "<.001"
+
+    lines = [f"{'rank':>4}  {'family':<10}  {'AIC':>10}  {'dAIC':>8}  {'KS stat':>7}  "
+             f"{'KS p':>5}  TOML"]
+    for rank, row in zip(frame.index, frame.to_dict("records"), strict=True):
+        lines.append(
+            f"{int(rank):>4}  {row['family']:<10}  {short(float(row['aic']), 10)}  "
+            f"{short(float(row['daic']), 8)}  {float(row['ks_stat']):>7.4f}  "
+            f"{pvalue(float(row['ks_pvalue']))}  {row['toml']}"
+        )
+    return "\n".join(lines)

@@ -96,7 +96,7 @@ def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
     elif not math.isfinite(spec):
         raise ConfigError(name, f"must be a finite number (got {spec})")
     try:
-        dist = distributions.parse(spec, base_dir=base_dir)
+        dist = distributions.parse(spec, base_dir=base_dir, caller_keys=schema.INPUT_OPTIONS)
     except DistributionError as err:
         key = f"{name}.{err.param}" if err.param else name
         raise ConfigError(key, err.reason) from None
