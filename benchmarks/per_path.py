@@ -1,4 +1,4 @@
-"""SPEC section 4 (binomial flows) as a pure-Python double loop: paths x months.
+"""The core model of docs/model.md (binomial flows) as a pure-Python double loop: paths x months.
 
 This is how a spreadsheet model is usually ported by hand, and how per-case Monte Carlo
 tools (monaco, and @RISK / Crystal Ball recalculating a workbook) evaluate a model: one

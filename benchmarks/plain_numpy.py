@@ -1,4 +1,4 @@
-"""SPEC section 4 (binomial flows) written the obvious way with plain NumPy.
+"""The core model of docs/model.md (binomial flows) written the obvious way with plain NumPy.
 
 Per-path inputs are drawn with scipy (:mod:`reference`), then one Python loop runs over the
 months with vectorised NumPy draws across paths: ``rng.poisson`` for visitors, one
@@ -30,7 +30,7 @@ def _trailing(x: np.ndarray, window: int) -> np.ndarray:
 
 def unit_economics(p: dict[str, Value], sm_spend: np.ndarray, won: np.ndarray,
                    window: int) -> dict[str, np.ndarray]:
-    """CAC, CAC payback, LTV and LTV:CAC per path and month (SPEC section 4 steps 6-7)."""
+    """CAC, CAC payback, LTV and LTV:CAC per path and month (docs/model.md, steps 6-7)."""
     spend_w, won_w = _trailing(sm_spend, window), _trailing(won, window)
     shape = sm_spend.shape
     margin = np.broadcast_to(np.asarray(p["revenue.arpa"] * p["revenue.gross_margin"]),

@@ -21,7 +21,7 @@ from scipy import optimize, stats
 Frozen = Any  # scipy.stats frozen distribution (rv_frozen is not a public type)
 Value = float | np.ndarray
 
-# (section, key) of every scalar model input, with the SPEC's defaults.
+# (section, key) of every scalar model input, with the defaults of docs/config.md.
 SCALARS: dict[str, float] = {
     "start.customers": 0.0, "start.mrr": float("nan"), "start.cash": 0.0,
     "acquisition.visitor_growth": 0.0,
@@ -125,7 +125,7 @@ def _lookup(doc: dict[str, Any], dotted: str) -> Any:
 
 
 def load(path: str | Path, months: int | None = None) -> Model:
-    """Read ``path`` (a config in the SPEC's TOML format) into a :class:`Model`."""
+    """Read ``path`` (a config in the TOML format of docs/config.md) into a :class:`Model`."""
     with open(path, "rb") as handle:
         doc = tomllib.load(handle)
     inputs: dict[str, float | Frozen] = {}

@@ -2,7 +2,7 @@
 
 Per path-month the engine draws the funnel by Poisson splitting (one Poisson for the units
 stopping short of each stage and one for those reaching the last: stages + 1 Poissons, an
-exact identity for SPEC section 4's Poisson visitors and binomial stages) and one binomial
+exact identity for docs/model.md's Poisson visitors and binomial stages) and one binomial
 for churn. This draws exactly those with NumPy, with realistic parameters: each path's own
 inputs (drawn beforehand, outside the timing, by :mod:`reference`), churn thinning a customer
 count that is kept up to date (one subtraction and one addition per month: the binomial

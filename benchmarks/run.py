@@ -6,8 +6,9 @@ Run from the repository root:
     python benchmarks/run.py --quick    # small sizes: a smoke test of a few seconds
     python benchmarks/run.py --big      # also the peak memory of 1,000,000 paths x 120 months
 
-Every row simulates benchmarks/bench.toml (SPEC section 4, five stages, binomial flows, 36
-months) in this process, on this machine, in the same run. See benchmarks/README.md.
+Every row simulates benchmarks/bench.toml (the core model of docs/model.md, five stages,
+binomial flows, 36 months) in this process, on this machine, in the same run. See
+benchmarks/README.md.
 """
 
 from __future__ import annotations

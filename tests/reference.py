@@ -1,4 +1,4 @@
-"""An independent, per-path, pure-Python implementation of SPEC section 4 (expected flows).
+"""An independent, per-path, pure-Python implementation of docs/model.md (expected flows).
 
 Written from the contract, not from the engine, to serve as the oracle in tests.
 """

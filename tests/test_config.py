@@ -1,4 +1,4 @@
-"""One test per validation rule of SPEC sections 2 and 6: the error names the dotted key."""
+"""One test per validation rule of docs/config.md and docs/cli.md: the error names the key."""
 
 from __future__ import annotations
 

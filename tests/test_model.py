@@ -1,4 +1,4 @@
-"""The model of SPEC section 4 against independent calculations."""
+"""The model of docs/model.md against independent calculations."""
 
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
     return cfg
 
 
-#: Metrics SPEC section 4 (and the model-depth metrics) define as possibly infinite.
+#: Metrics that docs/model.md defines as possibly infinite (core and model-depth metrics).
 INFINITE_ALLOWED = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
                     "burn_multiple", "cohort_payback_months")
 

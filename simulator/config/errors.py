@@ -1,4 +1,4 @@
-"""The one error type users see for bad input, formatted as SPEC section 6 asks."""
+"""The one error type users see for bad input, formatted as docs/cli.md (Bad input) says."""
 
 from __future__ import annotations
 

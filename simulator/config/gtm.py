@@ -1,6 +1,6 @@
 """Go-to-market depth in the config: channels, sales cycles (lags), start pipeline,
 seasonality, shocks and early-life churn. Everything is optional; a config without any of it
-is the core model of SPEC section 4, number for number.
+is the core model of docs/model.md, number for number.
 
 Each numeric parameter is a model input with a dotted name (``channels.paid.spend``,
 ``channels.paid.rates.mql``, ``retention.early_churn``), so it can be a distribution, be

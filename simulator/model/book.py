@@ -1,7 +1,7 @@
 """The customer book: customers, churn and MRR, for the whole company or per segment.
 
 A book holds its active customers (with early-life churn, the young ones in age buckets),
-churns them each month, adds the month's new customers and carries MRR as SPEC section 4
+churns them each month, adds the month's new customers and carries MRR as docs/model.md
 says: ``mrr(t) = mrr(t-1) * (1 - churned/customers(t-1)) * (1 + expansion) + new * arpa``.
 """
 

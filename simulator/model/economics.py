@@ -1,4 +1,4 @@
-"""A block's derived metrics: unit economics (SPEC section 4 steps 6-7) and the model-depth
+"""A block's derived metrics: unit economics (docs/model.md, steps 6-7) and the model-depth
 metrics, from its flows and drawn inputs."""
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def _last_month(value: Value) -> Value:
 def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray], window: int,
                     integer: bool, only_at: tuple[int, ...] | None = None
                     ) -> dict[str, np.ndarray]:
-    """The metrics derived from a block's flows (SPEC section 4 steps 6-7 and the rest).
+    """The metrics derived from a block's flows (docs/model.md, steps 6-7, and the rest).
 
     With ``only_at`` (1-based months) every metric is computed at those months only, each of
     shape (paths, len(only_at)), with the same values as the full computation there.

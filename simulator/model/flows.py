@@ -101,7 +101,7 @@ class BinomialFlows(Flows):
     Arrivals use Poisson splitting, an exact identity: if visitors ~ Poisson(m) and each
     passes the first stage with probability r, the passing count ~ Poisson(m r) and the rest
     ~ Poisson(m (1 - r)) are independent. Drawing the two Poissons gives exactly the joint
-    law of (visitors, first stage) of SPEC section 4 and is cheaper than a binomial on
+    law of (visitors, first stage) of docs/model.md and is cheaper than a binomial on
     thousands of visitors. :meth:`cascade` carries the identity down the funnel when nothing
     joins or holds the units on the way: the units stopping short of each stage and those
     reaching the last are independent Poissons, one cheap draw per stage instead of a

@@ -1,4 +1,4 @@
-"""Unit economics from the simulated flows: CAC, CAC payback, LTV, LTV:CAC (SPEC section 4).
+"""Unit economics from the simulated flows: CAC, CAC payback, LTV, LTV:CAC (docs/model.md).
 
 Edge cases follow the contract: CAC is infinite when the window won no customer (even with
 zero spend) and 0 when spend is 0 and customers were won; payback is infinite when

@@ -1,4 +1,4 @@
-"""The monthly step of SPEC section 4, vectorised over paths (a Python loop over months only).
+"""The monthly step of docs/model.md, vectorised over paths (a Python loop over months only).
 
 Random flows (Poisson visitors, binomial stage conversions and churn) come from a
 :class:`Flows` object: :class:`BinomialFlows` draws them from named streams, and
