@@ -97,7 +97,7 @@ def _checked(raw: pd.DataFrame) -> pd.DataFrame:
     for _, group in frame.groupby("order", sort=True):
         label = group["cohort"].iloc[0]
         if group["age"].iloc[0] != 0:
-            raise ConfigError(f"row {group['row'].iloc[0]}: age",
+            raise ConfigError(f"row {group['row'].min()}: age",
                               f"cohort {label!r} has no age 0 row (age 0 holds the cohort's "
                               f"size)")
         values, rows, at = group["active"].to_numpy(), group["row"].to_numpy(), \
