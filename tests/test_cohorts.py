@@ -14,7 +14,8 @@ import pytest
 from scipy import stats
 
 import simulator
-from simulator.history.cohorts import _Counts, fit_sbg, read_cohorts
+from simulator.history.cohorts import fit_sbg, read_cohorts
+from simulator.history.sbg_likelihood import Counts
 from simulator.model.sbg import hazard, survival
 from tests.conftest import CONSTANT, ROOT
 
@@ -84,7 +85,7 @@ def test_likelihood_gradient_and_hessian_against_oracles() -> None:
     table = read_cohorts(pd.DataFrame({
         "cohort": ["a"] * 4 + ["b"] * 3 + ["c"],
         "age": [0, 1, 2, 3, 0, 3, 5, 0], "active": [100, 80, 71, 66, 60, 40, 37, 9]}))
-    counts = _Counts.of(table)
+    counts = Counts.of(table)
     theta = np.log([0.7, 3.0])
     value, grad, hess = counts.loglik(theta)
     assert math.isclose(value, _naive_loglik(table, 0.7, 3.0), rel_tol=1e-12)
@@ -99,7 +100,7 @@ def test_likelihood_gradient_and_hessian_against_oracles() -> None:
 
 
 def _synthetic_counts(alpha: float, beta: float, datasets: int, cohorts: int, size: int,
-                      seed: int) -> list[_Counts]:
+                      seed: int) -> list[Counts]:
     """``datasets`` cohort tables at once: cohort c observed at ages 0..cohorts - c."""
     rng = np.random.default_rng(seed)
     life = rng.geometric(rng.beta(alpha, beta, (datasets, cohorts, size)))  # churn age
@@ -108,7 +109,7 @@ def _synthetic_counts(alpha: float, beta: float, datasets: int, cohorts: int, si
     seen = ages[None, :] <= last[:, None]
     churned = ((life[..., None] == ages) & seen[None, :, None, :]).sum(axis=(1, 2))
     censored = (life > last[None, :, None]).sum(axis=2)
-    return [_Counts(ages - 1.0, ages * 1.0, churned[k] * 1.0, last * 1.0, censored[k] * 1.0)
+    return [Counts(ages - 1.0, ages * 1.0, churned[k] * 1.0, last * 1.0, censored[k] * 1.0)
             for k in range(datasets)]
 
 
@@ -165,3 +166,27 @@ def test_fitted_spec_runs_and_the_engine_projects_the_fitted_curve() -> None:
     assert np.all((band["low"].iloc[1:] <= median) & (median <= band["high"].iloc[1:]))
     np.testing.assert_allclose(median, fit.survival(np.arange(1, 37)), rtol=0.05)
     assert survival(fit.alpha, fit.beta, 36) == pytest.approx(band["fitted"].iloc[36])
+
+
+def test_apply_writes_a_config_that_loads(base_toml: Path) -> None:
+    """The fit replaces [retention], drops correlations with the churn input it removes,
+    adds its own, and starts the book at the cohorts' median current age."""
+    import tomllib
+
+    base = tomllib.loads(base_toml.read_text())
+    table = pd.DataFrame({"cohort": ["a"] * 4 + ["b"] * 3 + ["c"] * 2,
+                          "age": [0, 1, 2, 3, 0, 1, 2, 0, 1],
+                          "active": [100, 80, 70, 64, 10, 8, 7, 50, 44]})
+    fit = fit_sbg(table)
+    assert fit.book_age == 3  # active at the last age: 44 at 1, 7 at 2, 64 at 3
+    cfg = fit.apply(base)
+    assert cfg["retention"] == fit.retention_spec()
+    assert cfg["correlations"] == [fit.correlation_spec()]  # base's churn pair is dropped
+    assert cfg["start"]["customer_age"] == 3 and base["retention"].get("churn") is not None
+    config = simulator.load_config(cfg)
+    assert config.depth.retention.customer_age == 3
+    assert fit.apply(base, customer_age=0)["start"]["customer_age"] == 0
+    with pytest.raises(simulator.ConfigError, match="segments"):
+        fit.apply({**base, "segments": [{"name": "smb", "share": 1.0}]})
+    with pytest.raises(simulator.ConfigError, match="beyond age 0"):
+        fit_sbg(table[table["age"] == 0])

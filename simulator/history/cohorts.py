@@ -21,22 +21,22 @@ observed information (the Hessian of the negative log-likelihood at the optimum)
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from ..config.errors import ConfigError
 from ..model.sbg import lifetime, survival
+from .sbg_likelihood import LOG_BOUNDS, Counts
 
 COLUMNS = ("cohort", "age", "active")
-#: Bounds of log alpha and log beta in the fit: beyond them the data cannot tell the sBG
-#: from flat churn (alpha and beta grow together when customers do not differ).
-LOG_BOUNDS = (-9.0, 11.0)
 
 
 def read_cohorts(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
@@ -133,108 +133,6 @@ def _count(value: Any, row: int, column: str) -> int:
     return int(number)
 
 
-@dataclass(frozen=True)
-class _Counts:
-    """What the likelihood needs: customers who churned between two observed ages
-    (``lo`` < age <= ``hi``), and customers still active at a cohort's last observed age."""
-
-    lo: np.ndarray
-    hi: np.ndarray
-    churned: np.ndarray
-    age: np.ndarray
-    censored: np.ndarray
-
-    @classmethod
-    def of(cls, table: pd.DataFrame) -> _Counts:
-        """From a checked long table (sorted by cohort and age)."""
-        same = table["cohort"].to_numpy()[1:] == table["cohort"].to_numpy()[:-1]
-        ages, active = table["age"].to_numpy(), table["active"].to_numpy()
-        lo, hi = ages[:-1][same], ages[1:][same]
-        churned = (active[:-1] - active[1:])[same]
-        last = np.append(~same, True)
-        pairs = pd.DataFrame({"lo": lo, "hi": hi, "n": churned}).groupby(["lo", "hi"]).sum()
-        ends = pd.DataFrame({"age": ages[last], "n": active[last]}).groupby("age").sum()
-        return cls(pairs.index.get_level_values(0).to_numpy(np.float64),
-                   pairs.index.get_level_values(1).to_numpy(np.float64),
-                   pairs["n"].to_numpy(np.float64), ends.index.to_numpy(np.float64),
-                   ends["n"].to_numpy(np.float64))
-
-    def loglik(self, theta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        """The log-likelihood at ``theta`` = (log alpha, log beta), its gradient and its
-        Hessian (analytic, from digamma and trigamma)."""
-        a, b = math.exp(theta[0]), math.exp(theta[1])
-        lo, d_lo, h_lo = _log_survival(a, b, self.lo)
-        hi, d_hi, h_hi = _log_survival(a, b, self.hi)
-        kept, d_kept, h_kept = _log_survival(a, b, self.age)
-        # churned in (lo, hi]: log(S_lo - S_hi) = log S_lo + log(1 - e^gap), gap = log S_hi/S_lo
-        gap = hi - lo
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            value = lo + np.log(-np.expm1(gap))
-            q = np.exp(gap) / -np.expm1(gap)  # S_hi / (S_lo - S_hi)
-        d_gap = d_hi - d_lo
-        grad = d_lo - q * d_gap
-        hess = h_lo - q * (h_hi - h_lo) - (q * (1 + q)) * _outer(d_gap)
-        n, m = self.churned, self.censored
-        total = float(np.sum(n * value) + np.sum(m * kept))
-        g = (grad * n).sum(axis=1) + (d_kept * m).sum(axis=1)
-        h = (hess * n).sum(axis=2) + (h_kept * m).sum(axis=2)
-        scale = np.array([a, b])  # d/d(log x) = x d/dx
-        return total, g * scale, h * np.outer(scale, scale) + np.diag(g * scale)
-
-    def fit(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """The MLE of (log alpha, log beta) (Newton steps, damped while they do not improve
-        the likelihood, inside :data:`LOG_BOUNDS`), its covariance (the inverse observed
-        information; infinite variances when it is singular) and the log-likelihood."""
-        if not self.churned.sum():
-            raise ConfigError("active", "no customer churned in the table: alpha and beta "
-                                        "cannot be fitted (at least one cohort must shrink)")
-        exposure = float(np.sum(self.churned * (self.hi + self.lo) / 2)
-                         + np.sum(self.censored * self.age))
-        churn = min(max(float(self.churned.sum()) / max(exposure, 1.0), 1e-4), 0.9)
-        theta = np.array([0.0, math.log((1.0 - churn) / churn)])
-        value, grad, hess = self.loglik(theta)
-        damping = 1e-3
-        for _ in range(200):
-            scale = max(1.0, float(np.abs(hess).max()))
-            step = np.linalg.solve(-hess + damping * scale * np.eye(2), grad)
-            trial = np.clip(theta + step, *LOG_BOUNDS)
-            new = self.loglik(trial)
-            if math.isfinite(new[0]) and new[0] >= value:
-                done = new[0] - value < 1e-10 * max(1.0, abs(value)) \
-                    or np.abs(trial - theta).max() < 1e-10
-                theta, (value, grad, hess) = trial, new
-                damping = max(damping / 10, 1e-12)
-                if done:
-                    break
-            else:
-                damping *= 10
-                if damping > 1e12:
-                    break
-        information = -hess
-        if np.linalg.eigvalsh(information).min() <= 0:
-            return theta, np.diag([np.inf, np.inf]), value
-        return theta, np.asarray(np.linalg.inv(information)), value
-
-
-def _log_survival(a: float, b: float, x: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """log S(x) = betaln(a, b + x) - betaln(a, b), its gradient in (a, b), shape (2, k),
-    and its Hessian, shape (2, 2, k)."""
-    value = special.betaln(a, b + x) - special.betaln(a, b)
-    ab, abx, bx = a + b, a + b + x, b + x
-    da = special.digamma(ab) - special.digamma(abx)
-    db = special.digamma(bx) - special.digamma(abx) - special.digamma(b) + special.digamma(ab)
-    haa = special.polygamma(1, ab) - special.polygamma(1, abx)
-    hbb = special.polygamma(1, bx) - special.polygamma(1, abx) - special.polygamma(1, b) \
-        + special.polygamma(1, ab)
-    return value, np.stack([da, db]), np.array([[haa, haa], [haa, hbb]])
-
-
-def _outer(v: np.ndarray) -> np.ndarray:
-    """Per column outer products of a (2, k) array: shape (2, 2, k)."""
-    return v[:, None, :] * v[None, :, :]
-
-
 @dataclass(frozen=True, eq=False)
 class SbgFit:
     """alpha and beta of the sBG model fitted to cohorts, with their uncertainty.
@@ -243,6 +141,8 @@ class SbgFit:
     ``exp(log estimate -/+ z * se)`` at ``level``. ``observed`` is the pooled retention of
     the data by age (see :meth:`curve`). ``at_bound`` says the fit ran to the edge of
     :data:`LOG_BOUNDS`: the data do not show customers differing (a flat churn fits as well).
+    ``book_age`` is the median age of the customers active at their cohort's last observed
+    age: the age of today's customers when every cohort is observed up to today.
     """
 
     alpha: float
@@ -255,6 +155,7 @@ class SbgFit:
     observed: pd.DataFrame = field(repr=False)
     level: float = 0.9
     at_bound: bool = False
+    book_age: int = 0
 
     @property
     def se_log(self) -> tuple[float, float]:
@@ -333,6 +234,33 @@ class SbgFit:
         return {"between": ["retention.alpha", "retention.beta"],
                 "rho": round(min(max(rho, -0.99), 0.99), 4)}
 
+    def apply(self, config: Mapping[str, Any], customer_age: int | None = None
+              ) -> dict[str, Any]:
+        """A copy of a plain config dict using this fit: ``[retention]`` replaced by
+        :meth:`retention_spec`, the alpha-beta correlation added to ``[[correlations]]``
+        (correlations naming ``retention.churn`` or ``retention.early_churn`` are dropped:
+        those inputs are gone) and ``[start] customer_age`` set (default :attr:`book_age`).
+
+        Raises
+        ------
+        ConfigError
+            If the config has ``[[segments]]`` (they do not combine with sBG).
+        """
+        out = copy.deepcopy(dict(config))
+        if out.get("segments") is not None:
+            raise ConfigError("segments", "[[segments]] do not go with [retention] model = "
+                                          "\"sbg\" yet: the cohorts fit cannot be applied")
+        gone = {"retention.churn", "retention.early_churn", "retention.alpha",
+                "retention.beta"}
+        kept = [c for c in out.get("correlations", [])
+                if not (isinstance(c, Mapping) and gone & set(c.get("between", ())))]
+        out["retention"] = self.retention_spec()
+        out["correlations"] = [*kept, self.correlation_spec()]
+        start = dict(out.get("start", {}))
+        start["customer_age"] = self.book_age if customer_age is None else customer_age
+        out["start"] = start
+        return out
+
     def describe(self) -> str:
         """One line of evidence, for a config comment."""
         ci = self.intervals()
@@ -355,12 +283,23 @@ def fit_sbg(cohorts: str | Path | pd.DataFrame, level: float = 0.9) -> SbgFit:
         For a bad table, or one where no customer churned.
     """
     table = read_cohorts(cohorts)
-    theta, cov, loglik = _Counts.of(table).fit()
+    theta, cov, loglik = Counts.of(table).fit()
     at_bound = bool(np.any(np.isclose(theta, LOG_BOUNDS, atol=1e-3)))
     return SbgFit(float(math.exp(theta[0])), float(math.exp(theta[1])), cov, loglik,
                   int(table["cohort"].nunique()), int(table.loc[table["age"] == 0,
                                                                  "active"].sum()),
-                  int(table["age"].max()), pooled_retention(table), level, at_bound)
+                  int(table["age"].max()), pooled_retention(table), level, at_bound,
+                  _book_age(table))
+
+
+def _book_age(table: pd.DataFrame) -> int:
+    """Median age of the customers active at each cohort's last observed age."""
+    last = table.groupby("cohort", sort=False).tail(1).sort_values("age")
+    weights = last["active"].to_numpy(np.float64)
+    if weights.sum() <= 0:
+        return 0
+    middle = np.searchsorted(np.cumsum(weights), weights.sum() / 2)
+    return int(last["age"].to_numpy()[middle])
 
 
 def pooled_retention(table: pd.DataFrame) -> pd.DataFrame:
