@@ -38,6 +38,7 @@ def test_read_cohorts_returns_the_long_table(tmp_path: Path) -> None:
     (GOOD.replace("2024-01,1,8", "2024-01,1,eight"), "row 3: active", "'eight'"),
     (GOOD.replace("2024-01,1,8", "2024-01,1,-8"), "row 3: active", "whole number >= 0"),
     (GOOD.replace("2024-01,1,8", "2024-01,1,7.5"), "row 3: active", "whole number"),
+    (GOOD.replace("2024-01,1,8", "2024-01,1,\"1,200\""), "row 3: active", "more than 10"),
     (GOOD.replace("2024-01,1,8", "2024-01,x,8"), "row 3: age", "'x'"),
     (GOOD.replace("2024-01,1,8", "2024-01,1,"), "row 3: active", "is empty"),
     (GOOD.replace("2024-01,1,8", ",1,8"), "row 3: cohort", "is empty"),

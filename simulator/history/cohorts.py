@@ -55,7 +55,7 @@ def read_cohorts(path_or_frame: str | Path | pd.DataFrame) -> pd.DataFrame:
         ``active`` rising with age.
     """
     if isinstance(path_or_frame, pd.DataFrame):
-        source, raw = "<frame>", path_or_frame.copy()
+        source, raw = "<cohorts>", path_or_frame.copy()
     else:
         source = str(path_or_frame)
         try:
@@ -124,7 +124,7 @@ def _count(value: Any, row: int, column: str) -> int:
     """A whole number >= 0 from a cell (text or number)."""
     text = str(value).strip()
     try:
-        number = float(text)
+        number = float(text.replace(",", ""))  # thousands separators, as in the history
     except ValueError:
         number = math.nan
     if not math.isfinite(number) or number < 0 or number != int(number):
