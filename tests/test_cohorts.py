@@ -191,3 +191,16 @@ def test_apply_writes_a_config_that_loads(base_toml: Path) -> None:
         fit.apply({**base, "segments": [{"name": "smb", "share": 1.0}]})
     with pytest.raises(simulator.ConfigError, match="beyond age 0"):
         fit_sbg(table[table["age"] == 0])
+
+
+def test_example_file_is_what_its_script_writes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_cohorts_example", ROOT / "examples" / "make_cohorts_example.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = read_cohorts(ROOT / "configs" / "cohorts_example.csv")
+    pd.testing.assert_frame_equal(read_cohorts(module.cohorts_table()), written)
+    assert (module.ALPHA, module.BETA) == (1.5, 20.0)

@@ -139,3 +139,34 @@ def test_bad_sbg_configs_give_one_clear_error(change: Any, key: str, words: str)
     with pytest.raises(simulator.ConfigError) as err:
         simulator.load_config(cfg)
     assert err.value.key == key and words in err.value.reason, err.value.line()
+
+
+def test_cli_runs_an_sbg_config_and_reports_bad_keys_in_one_line(capsys, base_toml, tmp_path
+                                                                 ) -> None:
+    from simulator.cli import main
+
+    text = base_toml.read_text().replace(
+        'churn = { dist = "beta", mean = 0.012, sd = 0.004 }',
+        'model = "sbg"\nalpha = { dist = "lognormal", mu = 0.38, sigma = 0.18 }\n'
+        'beta = { dist = "lognormal", mu = 2.99, sigma = 0.22 }').replace(
+        '"retention.churn"]', '"retention.alpha"]')
+    config = tmp_path / "sbg.toml"
+    config.write_text(text.replace("cash = 400000", "cash = 400000\ncustomer_age = 12", 1))
+
+    def run_cli(*argv: str) -> tuple[int, str, str]:
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, err = run_cli(str(config), "--paths", "300", "--at", "12")
+    assert code == 0, err
+    assert "ltv" in out and "P(ltv_to_cac >= 3)" in out
+    code, out, err = run_cli(str(config), "--paths", "300", "--set", "retention.churn=0.02")
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [
+        "error: --set: retention.churn: does not go with model = \"sbg\" (alpha and beta "
+        "set churn by age); remove churn or the model"], err
