@@ -31,12 +31,6 @@ class Retention:
     model: str = "churn"
     customer_age: int = 0
 
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        """The model inputs that set churn."""
-        return ("retention.alpha", "retention.beta") if self.model == SBG \
-            else ("retention.churn",)
-
 
 def parse_retention(raw: Mapping[str, Any], plain: Mapping[str, Any],
                     written: Mapping[str, Any]) -> Retention:
