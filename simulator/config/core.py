@@ -28,6 +28,7 @@ from . import gtm, schema
 from .errors import ConfigError, did_you_mean
 from .gtm import ACQUISITION, Depth
 from .overrides import Override, apply_overrides, attribute
+from .retention import Retention, parse_retention
 from .validate import (
     STAGE_NAME,
     Input,
@@ -151,8 +152,10 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
             target = plain if key in schema.PLAIN_KEYS.get(section, ()) else written
             target[f"{section}.{key}"] = value
     has_channels = raw.get("channels") is not None
+    retention = parse_retention(raw, plain, written)
     for required in schema.REQUIRED_INPUTS:
         optional = required == "acquisition.visitors" and has_channels and "acquisition" not in raw
+        optional = optional or (required == "retention.churn" and retention.model != "churn")
         if required not in written and not optional:
             raise ConfigError(required, "is required (a number or a distribution table)")
     inputs: dict[str, Input] = {}
@@ -165,7 +168,7 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
         name = f"funnel.{stage}.rate"
         inputs[name] = validate_input(name, "rate", spec, base_dir)
     _check_start(inputs)
-    depth = _depth(raw, plain, stages, inputs, base_dir, simulation.months)
+    depth = _depth(raw, plain, stages, inputs, base_dir, simulation.months, retention)
     metrics = get_table(raw, "metrics")
     check_keys(metrics, schema.METRICS_KEYS, "metrics.")
     cac_window = as_integer(metrics.get("cac_window", 3), "metrics.cac_window", 1)
@@ -175,7 +178,8 @@ def _validate(raw: dict[str, Any], source: str, base_dir: Path) -> Config:
 
 
 def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
-           inputs: dict[str, Input], base_dir: Path, months: int) -> Depth:
+           inputs: dict[str, Input], base_dir: Path, months: int, retention: Retention
+           ) -> Depth:
     """The optional go-to-market features (see :mod:`simulator.config.gtm`)."""
     taken = gtm.reserved_names(stages)
     channels = gtm.parse_channels(raw.get("channels"), stages, inputs, base_dir, taken,
@@ -200,7 +204,7 @@ def _depth(raw: dict[str, Any], plain: dict[str, Any], stages: tuple[str, ...],
                  gtm.parse_seasonality(raw.get("seasonality")),
                  gtm.parse_shocks(raw.get("shocks"), stages, base_dir, taken), early_months,
                  gtm.parse_sales_team(raw.get("sales_team"), stages, inputs, base_dir),
-                 segments)
+                 segments, retention)
 
 
 def _simulation(table: dict[str, Any]) -> Simulation:

@@ -22,6 +22,7 @@ from distributions import DistributionError
 
 from . import schema
 from .errors import ConfigError, did_you_mean
+from .retention import Retention
 from .validate import (
     STAGE_NAME,
     Input,
@@ -128,6 +129,7 @@ class Depth:
     early_months: int  # customers younger than this churn at retention.early_churn
     sales_team: SalesTeam | None = None
     segments: tuple[Segment, ...] = ()
+    retention: Retention = Retention()  # the churn model (SPEC's flat churn by default)
 
 
 def _name(value: Any, key: str, taken: set[str]) -> str:

@@ -45,6 +45,8 @@ INPUTS: tuple[InputDef, ...] = (
     InputDef("revenue.gross_margin", "rate", 1.0),
     InputDef("retention.churn", "rate", None),
     InputDef("retention.early_churn", "rate", None),
+    InputDef("retention.alpha", "positive", None),  # model = "sbg" only
+    InputDef("retention.beta", "positive", None),
     InputDef("costs.marketing", "money", 0.0),
     InputDef("costs.marketing_growth", "growth", 0.0),
     InputDef("costs.sales", "money", 0.0),
@@ -57,7 +59,8 @@ REQUIRED_INPUTS = ("acquisition.visitors", "revenue.arpa", "retention.churn")
 SIMULATION_KEYS = ("months", "paths", "seed", "percentiles", "report_months", "sampling", "flows")
 METRICS_KEYS = ("cac_window",)
 FUNNEL_KEYS = ("stage", "rate", "lag", "lag_pmf")
-PLAIN_KEYS = {"start": ("pipeline",), "retention": ("early_months",)}
+PLAIN_KEYS = {"start": ("pipeline", "customer_age"), "retention": ("early_months", "model")}
+RETENTION_MODELS = ("churn", "sbg")
 CORRELATION_KEYS = ("between", "rho")
 INPUT_OPTIONS = ("vary", "persistence")
 SECTIONS = ("simulation", "start", "acquisition", "funnel", "revenue", "retention", "costs",

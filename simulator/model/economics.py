@@ -15,14 +15,20 @@ from .metrics import (
     unit_economics,
 )
 from .params import Parameters, Value
+from .sbg import equivalent_churn
 from .step import ModelShape, initial_state
 
 
 def _blended(shape: ModelShape, p: Parameters) -> tuple[Value, Value]:
     """ARPA and churn for the unit economics: the inputs themselves, or with segments the
     share-weighted ARPA and the churn that makes arpa * margin / churn the share-weighted
-    LTV of the segments (0 when a segment with a share never churns: LTV is infinite)."""
+    LTV of the segments (0 when a segment with a share never churns: LTV is infinite).
+    Under sBG the churn is the flat churn with the same expected lifetime,
+    (alpha - 1) / (alpha + beta - 1) (0 when alpha <= 1: the expected lifetime is infinite)."""
     segments = shape.depth.segments
+    if shape.depth.retention.model == "sbg":  # segments are refused with sBG
+        return p.whole("revenue.arpa"), equivalent_churn(p.whole("retention.alpha"),
+                                                         p.whole("retention.beta"))
     if not segments:
         return p.whole("revenue.arpa"), p.whole("retention.churn")
     arpa: Value = 0.0

@@ -14,11 +14,12 @@ import numpy as np
 
 from ..config import schema
 from ..config.gtm import Depth
-from .book import Book, BookInputs
+from .book import Book, BookInputs, CustomerBase, FlatChurn
 from .events import Shocks
 from .flows import Flows
 from .funnel import Acquisition, MonthVolume, Onboarding, column, compounded
 from .params import Parameters, Value
+from .sbg import SbgChurn
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,10 @@ def _books(shape: ModelShape, p: Parameters, flows: Flows, customers: np.ndarray
            mrr: np.ndarray) -> list[Book]:
     """One book for the company, or one per segment (start customers split by share, start
     MRR in proportion to customers times each segment's mean ARPA)."""
-    early = shape.depth.early_months
     segments = shape.depth.segments
     if not segments:
-        return [Book(BookInputs("revenue.arpa", "retention.churn", "revenue.expansion"),
-                     customers, mrr, early)]
+        inputs = BookInputs("revenue.arpa", "retention.churn", "revenue.expansion")
+        return [Book(inputs, _customer_base(shape, inputs, customers), mrr)]
     shares = [float(p.at(s.share, 1)) for s in segments]
     split = flows.split("segments start", customers, np.asarray(shares))
     weights = [c * m for c, m in zip(split, shape.segment_arpa_means, strict=True)]
@@ -72,9 +72,20 @@ def _books(shape: ModelShape, p: Parameters, flows: Flows, customers: np.ndarray
     books = []
     for segment, count, weight in zip(segments, split, weights, strict=True):
         share_of_mrr = np.divide(weight, total, out=np.zeros(p.n), where=total > 0)
-        books.append(Book(BookInputs(segment.arpa, segment.churn, segment.expansion,
-                                     f"{segment.name}:"), count, mrr * share_of_mrr, early))
+        inputs = BookInputs(segment.arpa, segment.churn, segment.expansion, f"{segment.name}:")
+        books.append(Book(inputs, _customer_base(shape, inputs, count), mrr * share_of_mrr))
     return books
+
+
+def _customer_base(shape: ModelShape, inputs: BookInputs, customers: np.ndarray
+                   ) -> CustomerBase:
+    """A book's customers under the config's churn model: flat churn (with early-life churn
+    when configured) or sBG (segments are not combined with sBG; the config refuses it)."""
+    depth = shape.depth
+    if depth.retention.model == "sbg":
+        return SbgChurn(customers, shape.months, depth.retention.customer_age, inputs.key)
+    early = "retention.early_churn" if depth.early_months else None
+    return FlatChurn(customers, inputs.churn, inputs.key, early, depth.early_months)
 
 
 def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | None = None,
@@ -100,7 +111,6 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
     books = _books(shape, p, flows, customers, mrr)
     acquisition = Acquisition(depth, shape.stages, p, flows, months, flows.integer_counts)
     onboarding = Onboarding(depth.segments, flows, n, months, flows.integer_counts)
-    early = "retention.early_churn" if depth.early_months else None
     costs = Costs(p)
     for t in range(1, months + 1):
         costs.advance(t)
@@ -111,8 +121,8 @@ def simulate(shape: ModelShape, p: Parameters, flows: Flows, events: Shocks | No
         churn_factor: Value = shocks.get("churn", 1.0)
         if depth.seasonality and depth.seasonality.churn:
             churn_factor = churn_factor * season
-        churned = sum(book.month(p, t, flows, churn_factor, p.at(early, t) if early else 0.0,
-                                 new) for book, new in zip(books, news, strict=True))
+        churned = sum(book.month(p, t, flows, churn_factor, new)
+                      for book, new in zip(books, news, strict=True))
         sm_spend = costs.sm_spend(t, shocks, volume, n)
         total_mrr = sum(book.mrr for book in books)
         cash = cash + total_mrr * p.at("revenue.gross_margin", t) - sm_spend - costs.opex(t)
