@@ -1,7 +1,8 @@
 """``[retention]``: which churn model a config uses, and the age of the start customers.
 
-``model = "churn"`` (the default) is the model of docs/model.md: every customer churns with probability
-``retention.churn`` a month (``retention.early_churn`` while younger than ``early_months``).
+``model = "churn"`` (the default) is the model of docs/model.md: every customer churns with
+probability ``retention.churn`` a month (``retention.early_churn`` while younger than
+``early_months``).
 ``model = "sbg"`` is the shifted-beta-geometric model: each customer's monthly churn
 probability is drawn from Beta(alpha, beta) when they join, so a customer in their a-th
 month since joining churns with probability ``alpha / (alpha + beta + a - 1)``; it takes
