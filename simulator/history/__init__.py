@@ -1,0 +1,1 @@
+"""From a company's own history to a forecast: reading history, calibrating inputs, backtests."""
