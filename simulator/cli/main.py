@@ -297,6 +297,7 @@ def _terminate(signum: int, frame: object) -> None:
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "fit": (".fit", "fit_command"),
     "calibrate": (".calibrate", "calibrate_command"),
+    "backtest": (".backtest", "backtest_command"),
 }
 
 
