@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 import pandas as pd
@@ -33,6 +34,17 @@ def _int(text: str | None, flag: str, low: int, default: int | None = None) -> i
     return value
 
 
+def rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The summary as JSON-ready rows (plain ints and floats)."""
+    out = []
+    for record in summary.to_dict("records"):
+        out.append({"metric": str(record["metric"]), "horizon": int(record["horizon"]),
+                    **{k: float(record[k]) for k in ("coverage_80", "coverage_90", "crps",
+                                                      "baseline_crps")},
+                    "n": int(record["n"])})
+    return out
+
+
 def table(summary: pd.DataFrame, bt: Backtest, title: str) -> str:
     """The backtest as text: coverage of P10-P90 and P5-P95 (aim: 80% and 90%), CRPS of the
     forecast and of the naive baseline, and the skill 1 - CRPS / baseline CRPS."""
@@ -42,11 +54,12 @@ def table(summary: pd.DataFrame, bt: Backtest, title: str) -> str:
                     f"skill > 0 beats the naive baseline",
              f"{'metric':<16}{'h':>3}{'P10-P90':>9}{'P5-P95':>8}{'CRPS':>12}{'baseline':>12}"
              f"{'skill':>8}{'n':>5}"]
-    for row in summary.itertuples(index=False):
-        skill = 1.0 - row.crps / row.baseline_crps if row.baseline_crps > 0 else float("nan")
-        lines.append(f"{row.metric:<16}{row.horizon:>3}{row.coverage_80:>9.0%}"
-                     f"{row.coverage_90:>8.0%}{row.crps:>12,.4g}{row.baseline_crps:>12,.4g}"
-                     f"{skill:>+8.0%}{row.n:>5}")
+    for row in rows(summary):
+        crps, base = row["crps"], row["baseline_crps"]
+        skill = 1.0 - crps / base if base > 0 else float("nan")
+        lines.append(f"{row['metric']:<16}{row['horizon']:>3}{row['coverage_80']:>9.0%}"
+                     f"{row['coverage_90']:>8.0%}{crps:>12,.4g}{base:>12,.4g}"
+                     f"{skill:>+8.0%}{row['n']:>5}")
     return "\n".join(lines) + "\n"
 
 
@@ -54,11 +67,7 @@ def render(summary: pd.DataFrame, kind: str, bt: Backtest, title: str) -> str:
     if kind == "csv":
         return str(summary.to_csv(index=False, float_format="%.6g"))
     if kind == "json":
-        rows = [{"metric": r.metric, "horizon": int(r.horizon),
-                 "coverage_80": float(r.coverage_80), "coverage_90": float(r.coverage_90),
-                 "crps": float(r.crps), "baseline_crps": float(r.baseline_crps), "n": int(r.n)}
-                for r in summary.itertuples(index=False)]
-        return json.dumps(rows, indent=1) + "\n"
+        return json.dumps(rows(summary), indent=1) + "\n"
     return table(summary, bt, title)
 
 
