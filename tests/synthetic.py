@@ -45,10 +45,12 @@ def draw_truth(n: int, rng: np.random.Generator) -> Truth:
 
 
 def histories(truth: Truth, months: int, rng: np.random.Generator, *, month_cv: float = 0.0,
-              drop_after: int | None = None, drop: float = 0.4) -> list[History]:
+              drop_after: int | None = None, drop: float = 0.4,
+              scatter: float = 0.0) -> list[History]:
     """One history per company. ``month_cv`` > 0 redraws each stage rate every month from a
     beta with that coefficient of variation (overdispersion); ``drop_after`` cuts traffic by
-    ``drop`` from the month after it (a regime change)."""
+    ``drop`` from the month after it (a regime change); ``scatter`` > 0 multiplies each
+    month's traffic by an independent lognormal with that sd of its log."""
     n = len(truth.visitors)
     cols: dict[str, list[np.ndarray]] = {c: [] for c in ("visitors", *STAGES, "churned",
                                                            "customers", "mrr")}
@@ -58,6 +60,8 @@ def histories(truth: Truth, months: int, rng: np.random.Generator, *, month_cv: 
         level = truth.visitors * (1 + truth.growth) ** (t - 1)
         if drop_after is not None and t > drop_after:
             level = level * (1 - drop)
+        if scatter > 0:
+            level = level * rng.lognormal(-scatter**2 / 2, scatter, n)
         count = rng.poisson(level)
         cols["visitors"].append(count)
         for stage in STAGES:

@@ -12,7 +12,7 @@ from simulator.history.backtest import run_backtest
 from simulator.history.calibrate import calibrate_history, load_base
 from simulator.history.rates import fit_rate
 
-from .synthetic import BASE, STAGES, draw_truth, histories
+from .synthetic import BASE, STAGES, Truth, draw_truth, histories
 
 
 def _interval(spec: object, level: float = 0.9) -> tuple[float, float]:
@@ -91,9 +91,10 @@ def test_small_samples_give_wide_ranges():
     assert many.high - many.low < 0.07
 
 
-def _company_coverage(result) -> np.ndarray:
-    per = result.scores.groupby("cut")["coverage_80"].mean()
-    return np.asarray(per)
+def _take(truth: Truth, rows: slice) -> Truth:
+    return Truth(truth.visitors[rows], truth.growth[rows],
+                 {k: v[rows] for k, v in truth.rates.items()}, truth.arpa[rows],
+                 truth.expansion[rows], truth.customers[rows])
 
 
 def test_backtest_coverage_is_80_percent_when_the_model_is_right():
@@ -105,7 +106,10 @@ def test_backtest_coverage_is_80_percent_when_the_model_is_right():
     truth = draw_truth(n, rng)
     raw, base = load_base(BASE)
     per_company, skill = [], []
-    for i, h in enumerate(histories(truth, 30, rng)):
+    half = n // 2  # traffic with Poisson noise only, and with 10% month-to-month scatter
+    companies = [*histories(_take(truth, slice(0, half)), 30, rng),
+                 *histories(_take(truth, slice(half, n)), 30, rng, scatter=0.1)]
+    for i, h in enumerate(companies):
         bt = run_backtest(h, raw, base, train=20, horizon=6, step=4, paths=300, seed=i)
         per_company.append(bt.scores["coverage_80"].mean())
         s = bt.scores
