@@ -49,10 +49,24 @@ class Calibration:
 
 
 def load_base(base: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Config]:
-    """The base config as its raw dict and validated."""
+    """The base config as its raw dict and validated. The ``file`` of an empirical
+    distribution is made absolute, so the calibrated config runs from any directory."""
     if isinstance(base, Mapping):
         return copy.deepcopy(dict(base)), load_config(base)
-    return read_toml(Path(base)), load_config(base)
+    path = Path(base)
+    config = load_config(path)
+    return _absolute_files(read_toml(path), path.parent.resolve()), config
+
+
+def _absolute_files(value: Any, directory: Path) -> Any:
+    if isinstance(value, dict):
+        out = {k: _absolute_files(v, directory) for k, v in value.items()}
+        if isinstance(out.get("file"), str) and "dist" in out:
+            out["file"] = str(directory / out["file"])
+        return out
+    if isinstance(value, list):
+        return [_absolute_files(v, directory) for v in value]
+    return value
 
 
 def _set_input(raw: dict[str, Any], name: str, spec: Any) -> None:
@@ -194,6 +208,9 @@ def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, 
     _revenue(b, history, base)
     _state(b, history)
     _correlations(b)
+    if base.segment_names:
+        b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
+                       "close_rate, arpa or churn takes the place of the calibrated one.")
     if base.channel_names or any("." in c for c in history.columns):
         b.notes.append("Per-channel columns and [[channels]] inputs are not calibrated yet; "
                        "they are kept from the base config.")
