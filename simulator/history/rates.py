@@ -32,8 +32,8 @@ from scipy import optimize, special, stats
 PRIOR_MU = (0.5, 0.5)
 PRIOR_CV_MEAN = 0.25
 DISPERSION_LEVEL = 0.05
-_MU_POINTS = 81
-_CV_POINTS = 32
+_MU_POINTS = 61
+_CV_POINTS = 24
 MAX_PERSISTENCE = 0.98
 
 
