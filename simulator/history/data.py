@@ -62,14 +62,6 @@ class History:
         return History(self.source, self.labels[:months],
                        {k: v[:months] for k, v in self.columns.items()}, self.stages)
 
-    def funnel(self) -> list[str]:
-        """The tracked funnel columns in funnel order, visitors first."""
-        return [c for c in ("visitors", *self.stages) if c in self.columns]
-
-    def frame(self) -> pd.DataFrame:
-        """The history as a DataFrame (month labels first)."""
-        return pd.DataFrame({"month": list(self.labels), **self.columns})
-
 
 def _read(source: str | Path | pd.DataFrame) -> tuple[str, pd.DataFrame]:
     if isinstance(source, pd.DataFrame):
