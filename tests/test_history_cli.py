@@ -153,3 +153,27 @@ def test_the_toml_writer_round_trips_every_example_config():
     for path in sorted((ROOT / "configs").glob("*.toml")):
         raw = read_toml(path)
         assert tomllib.loads(dumps(raw, header="a\nb")) == raw, path
+
+
+def test_too_short_or_erratic_traffic_keeps_the_base_visitors():
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    cal = calibration(pd.DataFrame({"month": [1, 2, 3], "visitors": [100, 0, 50],
+                                    "lead": [0, 0, 0], "mql": [0, 0, 0]}), BASE)
+    assert "acquisition.visitors" in cal.kept and "funnel.mql.rate" in cal.kept
+    assert any("too few or too erratic" in note for note in cal.notes)
+    simulator.run(simulator.load_config(cal.config), paths=20, seed=1)
+
+
+def test_backtest_plot_and_csv(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png, csv = tmp_path / "bt.png", tmp_path / "bt.csv"
+    code, stdout, err = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+                             "--train", "34", "--horizon", "2", "--paths", "100",
+                             "--plot", str(png), "--output", str(csv))
+    assert code == 0 and stdout == "", err
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert csv.read_text().splitlines()[0] == ("metric,horizon,coverage_80,coverage_90,crps,"
+                                               "baseline_crps,n")

@@ -22,6 +22,9 @@ from .levels import fit_revenue, fit_visitors
 from .rates import fit_rate
 
 SPEND_MONTHS = 3
+#: Beyond these the history cannot pin visitors down (a factor e per sd; 25% a month).
+MAX_LOG_SD = 1.0
+MAX_GROWTH_SD = 0.25
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,12 @@ def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
     if not h.has("visitors") or "acquisition.visitors" not in base.inputs:
         return
     fit = fit_visitors(h.counts("visitors"), horizon=horizon)
+    sigma = float(np.hypot(fit.level_se, fit.month_sigma))
+    if sigma > MAX_LOG_SD or fit.growth_se > MAX_GROWTH_SD:
+        b.notes.append(f"acquisition.visitors: too few or too erratic months to estimate a "
+                       f"trend (log-scale sd {sigma:.2g}, growth sd {fit.growth_se:.2g}); "
+                       f"kept from the base config")
+        return
     first, second = fit.evidence()
     b.set("acquisition.visitors", fit.visitors, first)
     b.set("acquisition.visitor_growth", fit.visitor_growth, second)

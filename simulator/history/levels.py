@@ -35,6 +35,15 @@ def _sig(x: float) -> float:
     return float(f"{x:.6g}")
 
 
+def _growth_spec(mean: float, sd: float) -> dict[str, Any]:
+    """A normal for a growth rate; truncated at -0.95 when a few months leave it so wide that
+    it could reach -100% (a growth must stay above -1)."""
+    spec: dict[str, Any] = {"dist": "normal", "mean": _sig(mean), "sd": _sig(sd)}
+    if mean - 8.0 * sd <= -0.95:
+        spec["low"] = -0.95
+    return spec
+
+
 @dataclass(frozen=True)
 class VisitorFit:
     """Visitors of the first forecast month (lognormal) and their monthly growth (normal)."""
@@ -96,8 +105,7 @@ def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
     month_var = max(s2 - poisson_var, 0.0) if p_value < DISPERSION_LEVEL else 0.0
     log_level = intercept + slope * x_next
     growth = math.exp(slope) - 1.0
-    growth_spec: dict[str, Any] = {"dist": "normal", "mean": _sig(growth),
-                                   "sd": _sig(max(slope_se * math.exp(slope), 1e-9))}
+    growth_spec = _growth_spec(growth, max(slope_se * math.exp(slope), 1e-9))
     if month_var > 0:
         sigma = math.sqrt(level_se**2 + month_var)
         r = persistence_for(level_se**2, month_var, horizon)
@@ -131,7 +139,7 @@ class RevenueFit:
         assert self.expansion is not None
         if self.expansion_se <= 0:
             return _sig(self.expansion)
-        return {"dist": "normal", "mean": _sig(self.expansion), "sd": _sig(self.expansion_se)}
+        return _growth_spec(self.expansion, self.expansion_se)
 
     def evidence(self) -> tuple[str, str]:
         """Comments for ``arpa`` and ``expansion``."""
