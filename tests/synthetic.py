@@ -85,3 +85,35 @@ def histories(truth: Truth, months: int, rng: np.random.Generator, *, month_cv: 
     stacked = {k: np.column_stack(v) for k, v in cols.items()}
     return [History(f"company {i}", labels, {k: v[i] for k, v in stacked.items()}, STAGES)
             for i in range(n)]
+
+
+#: Companies drawn by the engine itself: each path is a company, its per-path draws are
+#: the company's true inputs and its trajectories are the company's history.
+ENGINE_COMPANIES = {
+    "simulation": {"months": 24, "paths": 200, "seed": 7},
+    "start": {"customers": {"dist": "uniform", "low": 20, "high": 200}},
+    "acquisition": {"visitors": {"dist": "uniform", "low": 1500, "high": 5000},
+                    "visitor_growth": {"dist": "normal", "mean": 0.01, "sd": 0.01}},
+    "funnel": [{"stage": "lead", "rate": {"dist": "uniform", "low": 0.005, "high": 0.03}},
+               {"stage": "opportunity", "rate": {"dist": "uniform", "low": 0.1, "high": 0.5}},
+               {"stage": "customer", "rate": {"dist": "uniform", "low": 0.2, "high": 0.6}}],
+    "revenue": {"arpa": {"dist": "uniform", "low": 500, "high": 3000}},
+    "retention": {"churn": {"dist": "uniform", "low": 0.01, "high": 0.05}},
+}
+
+
+def engine_histories(config: dict) -> tuple[list[History], dict[str, np.ndarray]]:
+    """Run ``config`` and read each path as a company: its history and its true inputs."""
+    import simulator
+
+    result = simulator.run(simulator.load_config(config))
+    months = result["visitors"].shape[1]
+    counts = ("visitors", *STAGES, "churned", "customers")
+    arrays = {c: np.asarray(result[c]).astype(np.int64) for c in counts}
+    arrays["mrr"] = np.asarray(result["mrr"], dtype=float)
+    labels = tuple(str(m) for m in range(1, months + 1))
+    companies = [History(f"path {i}", labels, {c: v[i] for c, v in arrays.items()}, STAGES)
+                 for i in range(result["visitors"].shape[0])]
+    truth = {k: np.broadcast_to(v, (len(companies),))
+             for k, v in result.params.values.items()}
+    return companies, truth
