@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 import distributions
 from simulator.history.backtest import run_backtest
@@ -138,3 +139,21 @@ def test_backtest_coverage_collapses_after_a_regime_change():
         s = run_backtest(h, raw, base, train=20, horizon=6, step=6, paths=300, seed=i).scores
         top.append(s[s.metric.isin(["visitors", "lead"])]["coverage_80"].mean())
     assert float(np.mean(top)) < 0.3
+
+
+@pytest.mark.parametrize("mean,param_sd,month_sd,horizon", [
+    (0.25, 0.02, 0.05, 12), (0.01, 0.001, 0.004, 36), (0.5, 0.05, 0.05, 6)])
+def test_a_month_varying_rate_has_the_spread_of_the_posterior(mean, param_sd, month_sd,
+                                                              horizon):
+    """The beta with vary = "month" and the matched persistence: one month's rate has the
+    predictive variance (parameter + monthly), the horizon's average rate has parameter
+    variance + monthly variance / horizon (within 5%; Monte Carlo error about 1%)."""
+    from distributions.joint import ar1_uniforms
+    from simulator.history.rates import beta_spec, persistence_for
+
+    r = persistence_for(param_sd**2, month_sd**2, horizon)
+    d = distributions.parse(beta_spec(mean, param_sd**2 + month_sd**2))
+    x = d.ppf(ar1_uniforms(np.random.default_rng(1), 20000, horizon, r))
+    assert np.var(x[:, 0]) / (param_sd**2 + month_sd**2) == pytest.approx(1, abs=0.05)
+    assert np.var(x.mean(axis=1)) / (param_sd**2 + month_sd**2 / horizon) == \
+        pytest.approx(1, abs=0.05)

@@ -21,10 +21,21 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+WIDTH = 98
+
+
+def _comment(text: str) -> list[str]:
+    """``text`` as comment lines, wrapped at :data:`WIDTH` characters."""
+    out: list[str] = []
+    for line in text.splitlines():
+        wrapped = textwrap.wrap(line, WIDTH - 2, break_on_hyphens=False) or [""]
+        out.extend(f"# {part}".rstrip() for part in wrapped)
+    return out
 
 
 def _key(key: str) -> str:
@@ -65,8 +76,7 @@ def _body(table: Mapping[str, Any], path: str, comments: Mapping[str, str],
             nested.append((k, v))
             continue
         dotted = f"{path}.{k}" if path else k
-        for line in comments.get(dotted, "").splitlines():
-            lines.append(f"# {line}" if line else "#")
+        lines.extend(_comment(comments.get(dotted, "")))
         lines.append(f"{_key(k)} = {value(v)}")
     return nested
 
@@ -75,8 +85,7 @@ def _table(name: str, table: Mapping[str, Any], path: str, comments: Mapping[str
            lines: list[str], array: bool = False) -> None:
     if lines:
         lines.append("")
-    for line in comments.get(f"[{path}]", "").splitlines():
-        lines.append(f"# {line}")
+    lines.extend(_comment(comments.get(f"[{path}]", "")))
     lines.append(f"[[{name}]]" if array else f"[{name}]")
     for k, v in _body(table, path, comments, lines):
         _write(f"{name}.{_key(k)}", v, f"{path}.{k}", comments, lines)
@@ -99,7 +108,7 @@ def dumps(data: Mapping[str, Any], *, comments: Mapping[str, str] | None = None,
     ``stage`` or ``name``: ``funnel.sql.rate``) to a comment written above it; ``"[path]"``
     puts one above a table header."""
     notes = comments or {}
-    lines = [f"# {line}" if line else "#" for line in header.splitlines()]
+    lines = _comment(header)
     top = _body(data, "", notes, lines)
     for k, v in top:
         _write(_key(k), v, k, notes, lines)
