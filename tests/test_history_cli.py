@@ -177,3 +177,21 @@ def test_backtest_plot_and_csv(capsys, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert csv.read_text().splitlines()[0] == ("metric,horizon,coverage_80,coverage_90,crps,"
                                                "baseline_crps,n")
+
+
+def test_totals_that_mix_channels_do_not_calibrate_shared_inputs():
+    """A channel entering at SQL adds to the SQL total: the MQL -> SQL rate is kept, the
+    stages after it (shared rates) are calibrated; per-channel inputs are kept."""
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    base = read_toml(BASE)
+    base["channels"] = [{"name": "outbound", "enters": "sql", "volume": 5}]
+    history = pd.read_csv(EXAMPLE)
+    cal = calibration(history, base)
+    assert "funnel.sql.rate" in cal.kept and "funnel.opportunity.rate" in cal.calibrated
+    assert any("channel 'outbound' enters there" in note for note in cal.notes)
+    base["channels"][0]["enters"] = "visitors"
+    cal = calibration(history, base)
+    assert "acquisition.visitors" not in cal.calibrated

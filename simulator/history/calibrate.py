@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..config.core import Config, load_config, read_toml
 from ..config.errors import ConfigError
+from ..config.gtm import ACQUISITION
 from .data import History, read_history
 from .levels import fit_revenue, fit_visitors
 from .rates import fit_rate
@@ -97,11 +98,29 @@ class _Builder:
             self.comments[name] = comment
 
 
+def mixed_counts(base: Config) -> dict[int, str]:
+    """Funnel positions (-1: visitors) whose history totals mix in [[channels]] that enter
+    there or convert at their own rate, so the total cannot calibrate the shared input."""
+    mixed: dict[int, str] = {}
+    for channel in base.depth.channels:
+        if channel.name == ACQUISITION:
+            continue
+        mixed.setdefault(channel.enters, f"channel {channel.name!r} enters there")
+        for k, rate in enumerate(channel.rates):
+            if k > channel.enters and rate != f"funnel.{base.stages[k]}.rate":
+                mixed.setdefault(k, f"channel {channel.name!r} converts at its own rate")
+    return mixed
+
+
 def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
     previous = "visitors"
+    mixed = mixed_counts(base)
     for i, stage in enumerate(base.stages):
         name = f"funnel.{stage}.rate"
-        if h.has(stage) and h.has(previous):
+        if i in mixed and h.has(stage):
+            b.notes.append(f"{name}: kept from the base config: the history's {stage} total "
+                           f"mixes channels ({mixed[i]})")
+        elif h.has(stage) and h.has(previous):
             trials, converted = h.counts(previous), h.counts(stage)
             if trials.sum() > 0:
                 fit = fit_rate(trials, converted, horizon=horizon)
@@ -122,6 +141,11 @@ def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
 
 def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
     if not h.has("visitors") or "acquisition.visitors" not in base.inputs:
+        return
+    mixed = mixed_counts(base)
+    if -1 in mixed:
+        b.notes.append(f"acquisition.visitors: kept from the base config: the history's "
+                       f"visitors total mixes channels ({mixed[-1]})")
         return
     fit = fit_visitors(h.counts("visitors"), horizon=horizon)
     sigma = float(np.hypot(fit.level_se, fit.month_sigma))
