@@ -1,1 +1,1 @@
-"""From a company's own history to a forecast: reading history, calibrating inputs, backtests."""
+"""Learning inputs from the company's own history: funnel counts, cohort tables, backtests."""

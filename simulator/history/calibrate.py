@@ -131,7 +131,11 @@ def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
                 b.notes.append(f"{name}: the base config has a lag on this stage; the history "
                                f"rate assumes conversion within the month")
         previous = stage
-    if h.has("churned") and h.has("customers"):
+    retention = b.raw.get("retention", {})
+    if isinstance(retention, Mapping) and retention.get("model", "churn") != "churn":
+        b.notes.append(f"retention: the base config uses model = {retention['model']!r}; "
+                       f"monthly churn from the history is not used (cohorts fit it)")
+    elif h.has("churned") and h.has("customers"):
         customers, churned = h.counts("customers")[:-1], h.counts("churned")[1:]
         if customers.sum() > 0:
             fit = fit_rate(customers, churned, horizon=horizon)
