@@ -11,7 +11,21 @@
 (200, 12)
 """
 
+from typing import Any
+
 from .config import Config, ConfigError, load_config
 from .engine import Result, run
 
-__all__ = ["Config", "ConfigError", "Result", "load_config", "run"]
+__all__ = ["Config", "ConfigError", "Result", "backtest", "calibrate", "load_config", "run"]
+
+#: Imported on first use (they need scipy.stats, which a plain run does not pay for).
+_LAZY = {"calibrate": ".history.calibrate", "backtest": ".history.backtest"}
+
+
+def __getattr__(name: str) -> Any:
+    """``simulator.calibrate`` and ``simulator.backtest`` (see :mod:`simulator.history`)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")

@@ -1,0 +1,301 @@
+"""Calibrate a base config from a company's history: rates, visitors, revenue, spend, start.
+
+Every input the history can inform is replaced by its posterior (see :mod:`.rates` and
+:mod:`.levels`); the rest is kept from the base config, and the result says which is which.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config.core import Config, load_config, read_toml
+from ..config.errors import ConfigError
+from ..config.gtm import ACQUISITION
+from .data import History, read_history
+from .levels import fit_revenue, fit_visitors
+from .rates import fit_rate
+
+SPEND_MONTHS = 3
+#: Beyond these the history cannot pin visitors down (a factor e per sd; 25% a month).
+MAX_LOG_SD = 1.0
+MAX_GROWTH_SD = 0.25
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibrated config (the plain dict the TOML holds) and its evidence."""
+
+    config: dict[str, Any]
+    comments: dict[str, str]  # dotted key -> evidence
+    calibrated: tuple[str, ...]  # dotted input names set from the history
+    kept: tuple[str, ...]  # model inputs kept from the base config
+    notes: tuple[str, ...]
+    base: Config
+    history: History
+
+    def header(self) -> str:
+        """The comment at the top of the written TOML."""
+        lines = [f"Calibrated by `simulate calibrate` from {self.history.source} "
+                 f"({self.history.months} months, {self.history.labels[0]} to "
+                 f"{self.history.labels[-1]}) on top of {self.base.source}.",
+                 "Each calibrated input carries its evidence: months used, counts, posterior "
+                 "mean and 90% interval.",
+                 f"Calibrated: {', '.join(self.calibrated) or 'nothing'}.",
+                 f"Kept from the base config: {', '.join(self.kept) or 'nothing'}."]
+        return "\n".join([*lines, *self.notes])
+
+
+def load_base(base: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Config]:
+    """The base config as its raw dict and validated. The ``file`` of an empirical
+    distribution is made absolute, so the calibrated config runs from any directory."""
+    if isinstance(base, Mapping):
+        return copy.deepcopy(dict(base)), load_config(base)
+    path = Path(base)
+    config = load_config(path)
+    return _absolute_files(read_toml(path), path.parent.resolve()), config
+
+
+def _absolute_files(value: Any, directory: Path) -> Any:
+    if isinstance(value, dict):
+        out = {k: _absolute_files(v, directory) for k, v in value.items()}
+        if isinstance(out.get("file"), str) and "dist" in out:
+            out["file"] = str(directory / out["file"])
+        return out
+    if isinstance(value, list):
+        return [_absolute_files(v, directory) for v in value]
+    return value
+
+
+def _set_input(raw: dict[str, Any], name: str, spec: Any) -> None:
+    section, key = name.split(".", 1)
+    if section == "funnel":
+        stage = key.rsplit(".", 1)[0]
+        next(e for e in raw["funnel"] if e.get("stage") == stage)["rate"] = spec
+    else:
+        raw.setdefault(section, {})[key] = spec
+
+
+class _Builder:
+    """Collects the calibrated specs, their comments and notes."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+        self.comments: dict[str, str] = {}
+        self.calibrated: list[str] = []
+        self.notes: list[str] = []
+
+    def set(self, name: str, spec: Any, comment: str) -> None:
+        _set_input(self.raw, name, spec)
+        self.calibrated.append(name)
+        if comment:
+            self.comments[name] = comment
+
+
+def mixed_counts(base: Config) -> dict[int, str]:
+    """Funnel positions (-1: visitors) whose history totals mix in [[channels]] that enter
+    there or convert at their own rate, so the total cannot calibrate the shared input."""
+    mixed: dict[int, str] = {}
+    for channel in base.depth.channels:
+        if channel.name == ACQUISITION:
+            continue
+        mixed.setdefault(channel.enters, f"channel {channel.name!r} enters there")
+        for k, rate in enumerate(channel.rates):
+            if k > channel.enters and rate != f"funnel.{base.stages[k]}.rate":
+                mixed.setdefault(k, f"channel {channel.name!r} converts at its own rate")
+    return mixed
+
+
+def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
+    previous = "visitors"
+    mixed = mixed_counts(base)
+    for i, stage in enumerate(base.stages):
+        name = f"funnel.{stage}.rate"
+        if i in mixed and h.has(stage):
+            b.notes.append(f"{name}: kept from the base config: the history's {stage} total "
+                           f"mixes channels ({mixed[i]})")
+        elif h.has(stage) and h.has(previous):
+            trials, converted = h.counts(previous), h.counts(stage)
+            if trials.sum() > 0:
+                fit = fit_rate(trials, converted, horizon=horizon)
+                b.set(name, fit.spec, fit.evidence(f"{previous} -> {stage}"))
+            else:
+                b.notes.append(f"{name}: no {previous} in the history; kept from the base")
+            if i in base.depth.lags:
+                b.notes.append(f"{name}: the base config has a lag on this stage; the history "
+                               f"rate assumes conversion within the month")
+        previous = stage
+    retention = b.raw.get("retention", {})
+    if isinstance(retention, Mapping) and retention.get("model", "churn") != "churn":
+        b.notes.append(f"retention: the base config uses model = {retention['model']!r}; "
+                       f"monthly churn from the history is not used (cohorts fit it)")
+    elif h.has("churned") and h.has("customers"):
+        customers, churned = h.counts("customers")[:-1], h.counts("churned")[1:]
+        if customers.sum() > 0:
+            fit = fit_rate(customers, churned, horizon=horizon)
+            b.set("retention.churn", fit.spec,
+                  fit.evidence("churned of the previous month's customers"))
+
+
+def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
+    if not h.has("visitors") or "acquisition.visitors" not in base.inputs:
+        return
+    mixed = mixed_counts(base)
+    if -1 in mixed:
+        b.notes.append(f"acquisition.visitors: kept from the base config: the history's "
+                       f"visitors total mixes channels ({mixed[-1]})")
+        return
+    fit = fit_visitors(h.counts("visitors"), horizon=horizon)
+    sigma = float(np.hypot(fit.level_se, fit.month_sigma))
+    if sigma > MAX_LOG_SD or fit.growth_se > MAX_GROWTH_SD:
+        b.notes.append(f"acquisition.visitors: too few or too erratic months to estimate a "
+                       f"trend (log-scale sd {sigma:.2g}, growth sd {fit.growth_se:.2g}); "
+                       f"kept from the base config")
+        return
+    first, second = fit.evidence()
+    b.set("acquisition.visitors", fit.visitors, first)
+    b.set("acquisition.visitor_growth", fit.visitor_growth, second)
+    if fit.visitors.get("vary", "path") == "path" and abs(fit.correlation) > 0.01:
+        # rank correlation of two normals with Pearson correlation r
+        rho = 6.0 / np.pi * float(np.arcsin(fit.correlation / 2.0))
+        b.raw.setdefault("correlations", []).append(
+            {"between": ["acquisition.visitors", "acquisition.visitor_growth"],
+             "rho": round(min(max(rho, -0.99), 0.99), 3)})
+        b.comments["acquisition.visitor_growth"] += (
+            f"; correlated with the level (rho {rho:.2f}, see [[correlations]])")
+    elif fit.visitors.get("vary") == "month":
+        b.notes.append("acquisition.visitors varies by month, so the correlation between its "
+                       "level and growth estimates is not carried (correlations need inputs "
+                       "drawn once per path)")
+
+
+def _revenue(b: _Builder, h: History, base: Config) -> None:
+    if not (h.has("mrr") and h.has("customers")):
+        return
+    last = base.stages[-1]
+    fit = fit_revenue(h.counts("mrr"), h.counts("customers"),
+                      h.counts("churned") if h.has("churned") else None,
+                      h.counts(last) if h.has(last) else None)
+    if fit is None:
+        b.notes.append("revenue.arpa: no month with customers; kept from the base")
+        return
+    first, second = fit.evidence()
+    b.set("revenue.arpa", fit.arpa_spec(), first)
+    if fit.expansion is not None:
+        b.set("revenue.expansion", fit.expansion_spec(), second)
+
+
+def _state(b: _Builder, h: History) -> None:
+    last = h.labels[-1]
+    start = b.raw.setdefault("start", {})
+    if h.has("customers"):
+        b.set("start.customers", int(h.counts("customers")[-1]), f"customers at {last}")
+        if h.has("mrr"):
+            b.set("start.mrr", float(h.counts("mrr")[-1]), f"MRR at {last}")
+        elif "mrr" in start:
+            del start["mrr"]
+            b.notes.append("start.mrr: dropped (customers come from the history, MRR is not "
+                           "tracked): it defaults to customers x mean ARPA")
+    if h.has("cash"):
+        b.set("start.cash", float(h.counts("cash")[-1]), f"cash at {last}")
+    for key in ("marketing", "sales"):
+        if h.has(key):
+            recent = h.counts(key)[-SPEND_MONTHS:]
+            b.set(f"costs.{key}", float(f"{recent.mean():.6g}"),
+                  f"{key} spend: average of the last {len(recent)} months (the plan from "
+                  f"here; {key}_growth is the base config's)")
+
+
+def _correlations(b: _Builder) -> None:
+    kept, dropped = [], []
+    touched = set(b.calibrated)
+    for entry in b.raw.get("correlations", []):
+        pair = entry.get("between", [])
+        if pair == ["acquisition.visitors", "acquisition.visitor_growth"] or \
+                not touched.intersection(pair):
+            kept.append(entry)
+        else:
+            dropped.append(" ~ ".join(pair))
+    if dropped:
+        b.notes.append(f"Dropped the base config's correlations of calibrated inputs "
+                       f"({'; '.join(dropped)}): the history estimates them separately.")
+    if kept:
+        b.raw["correlations"] = kept
+    else:
+        b.raw.pop("correlations", None)
+
+
+def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, *,
+                      horizon: int | None = None) -> Calibration:
+    """Calibrate ``base`` (raw dict and validated) from a validated ``history``.
+
+    ``horizon`` (default: the base's months) is the forecast length the persistence of
+    month-varying inputs is matched to.
+    """
+    b = _Builder(copy.deepcopy(base_raw))
+    months = horizon or base.simulation.months
+    _rates(b, history, base, months)
+    _acquisition(b, history, base, months)
+    _revenue(b, history, base)
+    _state(b, history)
+    _correlations(b)
+    if base.segment_names:
+        b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
+                       "close_rate, arpa or churn takes the place of the calibrated one.")
+    if base.channel_names or any("." in c for c in history.columns):
+        b.notes.append("Per-channel columns and [[channels]] inputs are not calibrated yet; "
+                       "they are kept from the base config.")
+    kept = tuple(n for n in base.inputs if n in base_raw_names(base_raw)
+                 and n not in b.calibrated)
+    return Calibration(b.raw, b.comments, tuple(b.calibrated), kept, tuple(b.notes), base,
+                       history)
+
+
+def base_raw_names(raw: Mapping[str, Any]) -> set[str]:
+    """Dotted names of the inputs written in a raw config."""
+    names = {f"funnel.{e.get('stage')}.rate" for e in raw.get("funnel", [])
+             if isinstance(e, Mapping)}
+    for section in ("start", "acquisition", "revenue", "retention", "costs"):
+        table = raw.get(section, {})
+        if isinstance(table, Mapping):
+            names.update(f"{section}.{k}" for k in table)
+    return names
+
+
+def calibrate(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str, Any],
+              cohorts: str | Path | pd.DataFrame | None = None) -> dict[str, Any]:
+    """The calibrated config, as the plain dict the TOML holds.
+
+    Parameters
+    ----------
+    history
+        The history CSV (a path) or a DataFrame with its columns (SPEC section 7).
+    base
+        The base config: a TOML path or a dict.
+    cohorts
+        A cohorts table (not available yet: fitting cohort retention is a separate step).
+
+    Raises
+    ------
+    ConfigError
+        For bad history data (``FILE: row N: column: what is wrong``) or a bad base config.
+    """
+    return calibration(history, base, cohorts).config
+
+
+def calibration(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str, Any],
+                cohorts: str | Path | pd.DataFrame | None = None, *,
+                horizon: int | None = None) -> Calibration:
+    """Like :func:`calibrate`, with the evidence (comments, calibrated and kept inputs)."""
+    if cohorts is not None:
+        raise ConfigError("", "not available yet (fitting cohort retention comes with the sBG "
+                              "retention model)", "--cohorts")
+    raw, config = load_base(base)
+    h = read_history(history, config.stages, config.channel_names)
+    return calibrate_history(h, raw, config, horizon=horizon)
