@@ -1,0 +1,1 @@
+"""Decisions under uncertainty: goal seek (solve), budget allocation across paid channels."""
