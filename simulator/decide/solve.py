@@ -31,6 +31,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 from ..config.core import Config, load_config
@@ -228,10 +229,8 @@ def _spread(rate: Callable[[float], float], history: dict[float, float], answer:
 def _solution(ev: Evaluator, inp: Any, target: Target, goal: float, answer: float,
               hit_count: int, se: float, ends: tuple[tuple[float, float], ...], level: float
               ) -> Solution:
-    from scipy import stats  # slow to import: only when used
-
     n = ev.paths
-    half = float(stats.norm.ppf(0.5 + level / 2)) * se
+    half = NormalDist().inv_cdf(0.5 + level / 2) * se
     m_low = max(ends[0][0], answer - half)
     m_high = min(ends[1][0], answer + half)
     mean = float(inp.dist.mean())
