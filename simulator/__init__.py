@@ -12,6 +12,8 @@
 """
 
 from .config import Config, ConfigError, load_config
+from .decide import Allocation, NoSolution, Solution, allocate, solve
 from .engine import Result, run
 
-__all__ = ["Config", "ConfigError", "Result", "load_config", "run"]
+__all__ = ["Allocation", "Config", "ConfigError", "NoSolution", "Result", "Solution", "allocate",
+           "load_config", "run", "solve"]

@@ -98,7 +98,7 @@ class Allocation:
         return frame
 
 
-def _changes(curves: Sequence[Response], spends: Sequence[float]) -> dict[str, Any]:
+def _changes(curves: Sequence[Response], spends: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for curve, s in zip(curves, spends, strict=True):
         out.update(curve.changes(float(s)))
@@ -160,8 +160,8 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
     goal = Objective.parse(objective, statistic, cfg)
     names = paid_channels(cfg, channels)
     total = parse_budget(budget)
-    given = dict(parse_bound(b, names) for b in bounds) if isinstance(bounds, Sequence) \
-        else dict(bounds or {})
+    given: dict[str, tuple[float, float]] = dict(bounds) if isinstance(bounds, Mapping) \
+        else {name: (lo, hi) for name, lo, hi in (parse_bound(b, names) for b in bounds or ())}
     low, high = _bounds(total, names, given)
     smooth = Evaluator(cfg, goal.month, paths=paths, seed=seed, flows="expected",
                        metrics=(goal.metric,))

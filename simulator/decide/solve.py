@@ -22,7 +22,7 @@ the probability divided by the probability's slope in m, measured by a secant ov
 ...     "revenue": {"arpa": 100}, "retention": {"churn": 0.0}})
 >>> answer = simulator.solve(cfg, "customers@6>=10", 0.8, "acquisition.visitors")
 >>> round(answer.value), answer.probability >= 0.8
-(98, True)
+(104, True)
 """
 
 from __future__ import annotations
