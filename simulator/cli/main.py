@@ -296,6 +296,8 @@ def _terminate(signum: int, frame: object) -> None:
 #: each module is imported only when its command runs.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "fit": (".fit", "fit_command"),
+    "solve": (".solve", "solve_command"),
+    "allocate": (".allocate", "allocate_command"),
 }
 
 

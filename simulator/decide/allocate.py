@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
@@ -74,10 +74,14 @@ class Allocation:
     seed: int
     evaluations: int
     converged: bool
+    #: per channel: month-1 spends and the new customers a month they buy (for the chart)
+    curves: Mapping[str, tuple[tuple[float, ...], tuple[float, ...]]] = field(
+        default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (intervals as lists)."""
+        """A JSON-ready dict (intervals as lists; without the curves)."""
         out = asdict(self)
+        out.pop("curves")
         out["gain_interval"] = list(self.gain_interval)
         out["channels"] = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in c.items()}
                            for c in out["channels"]]
@@ -171,7 +175,7 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
     curves = [Response.of(by_name[n], smooth) for n in names]
     current = np.array([c.current for c in curves])
     best = _start(current, low, high, total)
-    converged = True
+    converged, searched = True, 0
     if total > 0 and len(names) > 1:
         first = smooth if smooth.paths <= SEARCH_PATHS else \
             Evaluator(cfg, goal.month, paths=SEARCH_PATHS, seed=smooth.seed, flows="expected",
@@ -180,8 +184,9 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
                         low, high, total)
         best = _start(np.clip(found.x * total, 0, None), low, high, total)
         converged = bool(found.success)
+        searched = first.evaluations if first is not smooth else 0
     return _report(cfg, goal, names, curves, current, best, total, smooth, exact, converged,
-                   level)
+                   level, searched)
 
 
 def _search(goal: Objective, ev: Evaluator, curves: list[Response], start: np.ndarray,
@@ -256,7 +261,7 @@ def _gain_interval(goal: Objective, before: np.ndarray, after: np.ndarray, level
 
 def _report(cfg: Config, goal: Objective, names: tuple[str, ...], curves: list[Response],
             current: np.ndarray, best: np.ndarray, total: float, smooth: Evaluator,
-            exact: Evaluator, converged: bool, level: float) -> Allocation:
+            exact: Evaluator, converged: bool, level: float, searched: int) -> Allocation:
     before = exact.run({})
     after = exact.run(_changes(curves, best))
     y0, y1 = before.at(goal.metric), after.at(goal.metric)
@@ -271,7 +276,12 @@ def _report(cfg: Config, goal: Objective, names: tuple[str, ...], curves: list[R
             _quantiles(after.through(f"{name}.new_customers")),
             _blended(before, name), _blended(after, name), margins[i][0], margins[i][1]))
     value0, value1 = goal.of(y0), goal.of(y1)
+    top = 1.5 * max(total, float(current.max()), float(best.max()))
+    grid = tuple(float(s) for s in top * np.linspace(0.0, 1.0, 61) ** 2)
+    drawn = {c.name: (grid, tuple(float(np.mean(c.customers(s))) for s in grid))
+             for c in curves}
     return Allocation(goal.label, goal.minimise, total, tuple(plans), value0, value1,
                       value1 - value0, _gain_interval(goal, y0, y1, level, exact.seed), level,
-                      exact.paths, exact.seed, smooth.evaluations + (
-                          exact.evaluations if exact is not smooth else 0), converged)
+                      exact.paths, exact.seed, searched + smooth.evaluations + (
+                          exact.evaluations if exact is not smooth else 0), converged,
+                      drawn)

@@ -34,6 +34,7 @@ class Response:
     spend: Value
     cost: Value
     elasticity: Value
+    conversion: Value = 1.0  # the share of the volume that becomes customers (its rates)
 
     @classmethod
     def of(cls, channel: Channel, ev: Evaluator) -> Response:
@@ -47,8 +48,11 @@ class Response:
             if np.ndim(ev.value(channel.input(key))) == 2:
                 raise ConfigError("", f"channels.{channel.name}.{key} varies by month; an "
                                       f"allocation needs it drawn once per path", "--channels")
+        conversion: Value = 1.0
+        for rate in channel.rates[channel.enters + 1:]:
+            conversion = conversion * np.asarray(ev.value(rate))
         return cls(channel.name, spend, ev.value(channel.input("cost_per_unit")),
-                   ev.value(channel.input("elasticity")))
+                   ev.value(channel.input("elasticity")), conversion)
 
     def volume(self, s: float) -> np.ndarray:
         """Units bought in month 1 at month-1 spend ``s``, per path (before seasonality and
@@ -61,6 +65,11 @@ class Response:
             return {f"channels.{self.name}.spend": 0.0}
         cost = self.cost * (s / self.spend) ** (1.0 - self.elasticity)
         return {f"channels.{self.name}.spend": s, f"channels.{self.name}.cost_per_unit": cost}
+
+    def customers(self, s: float) -> np.ndarray:
+        """New customers a month that volume becomes, per path (month 1, before lags,
+        seasonality, shocks and sales capacity)."""
+        return np.asarray(self.volume(s) * self.conversion)
 
     @property
     def current(self) -> float:

@@ -251,8 +251,8 @@ def _solution(ev: Evaluator, inp: Any, target: Target, goal: float, answer: floa
 def _no_solution(target: Target, goal: float, name: str, ends: tuple[tuple[float, float], ...],
                  mean: float, everywhere: bool) -> str:
     (m0, p0), (m1, p1) = ends
-    where = (f"{p0:.1%} at {shown(m0 * mean)} ({m0:g}x) and {p1:.1%} at {shown(m1 * mean)} "
-             f"({m1:g}x)")
+    where = (f"{p0:.1%} at {shown(m0 * mean)} ({m0:.3g}x) and {p1:.1%} at "
+             f"{shown(m1 * mean)} ({m1:.3g}x)")
     if everywhere:
         return (f"{target.label} is at least {goal:.0%} across the whole range of {name}: "
                 f"{where}; nothing to solve (narrow --range to find a boundary)")

@@ -48,12 +48,12 @@ def _number(text: str) -> float:
 
 
 def parse_probability(value: str | float, flag: str = "--probability") -> float:
-    """``0.8``, ``80%`` or ``80`` -> 0.8; must lie strictly between 0 and 1."""
+    """``0.8`` or ``80%`` -> 0.8; must lie strictly between 0 and 1."""
     try:
         number = _number(value.rstrip("%")) if isinstance(value, str) else float(value)
     except ValueError:
         number = math.nan
-    if isinstance(value, str) and (value.endswith("%") or number >= 1):
+    if isinstance(value, str) and value.strip().endswith("%"):
         number /= 100
     if not 0 < number < 1:
         raise ConfigError("", f"must be a probability between 0 and 1 such as 0.8 or 80% "
@@ -169,9 +169,9 @@ def paid_channels(config: Config, names: Sequence[str] | None,
     """The paid channels to allocate among (default: every paid channel)."""
     paid = tuple(c.name for c in config.depth.channels if c.paid)
     if not paid:
-        raise ConfigError("", f"{config.source} has no paid channel ([[channels]] with "
-                              f"spend, cost_per_unit and elasticity) to allocate a budget to",
-                          flag)
+        raise ConfigError("channels", "no paid channel ([[channels]] with spend, "
+                                      "cost_per_unit and elasticity) to allocate a budget to",
+                          config.source)
     if names is None:
         return paid
     chosen = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
