@@ -209,3 +209,11 @@ def test_allocate_command_json_plot_and_errors(capsys, tmp_path):
     code, _, err = _run(capsys, "allocate", str(ROOT / "configs" / "base.toml"), "--budget",
                         "1000", "--objective", "customers@6")
     assert code == 2 and "no paid channel" in err
+
+
+def test_solving_for_a_channel_spend_follows_its_response_curve():
+    # customers@6 = 6 * 0.01 * (a_a * sqrt(s_a) + 500) with a_a = sqrt(1000): 120 customers
+    # need sqrt(s_a) = 1500 / sqrt(1000), s_a = 2250 (a linear response would say 1500)
+    answer = simulator.solve(_two_channels((0.5, 0.5)), "customers@6>=120", 0.5,
+                             "channels.a.spend")
+    assert answer.value == pytest.approx(2250, rel=2e-3)

@@ -66,6 +66,13 @@ class Response:
         cost = self.cost * (s / self.spend) ** (1.0 - self.elasticity)
         return {f"channels.{self.name}.spend": s, f"channels.{self.name}.cost_per_unit": cost}
 
+    def scaled(self, factor: float, spend: Value) -> dict[str, Value]:
+        """The inputs that move every path along its curve to ``factor`` times its month-1
+        spend (``spend``: those spends already scaled and clamped)."""
+        cost = self.cost * np.float64(factor) ** (1.0 - np.asarray(self.elasticity))
+        return {f"channels.{self.name}.spend": spend,
+                f"channels.{self.name}.cost_per_unit": cost}
+
     def customers(self, s: float) -> np.ndarray:
         """New customers a month that volume becomes, per path (month 1, before lags,
         seasonality, shocks and sales capacity)."""

@@ -6,7 +6,8 @@ the same shocks, the same flow streams), so the estimated probability is a deter
 function of m, and the same question gives the same answer. A bracketing search (regula
 falsi with the Illinois step, falling back to bisection) narrows the crossing to 0.1% of m,
 from either direction: the smallest m that reaches the probability when it rises with m,
-the largest when it falls.
+the largest when it falls. A paid channel's spend moves along the channel's response curve
+(diminishing returns, :mod:`simulator.decide.response`), as in an allocation.
 
 Under expected flows the probability is a step function of m (only the drawn inputs are
 random). Under binomial flows NumPy's Poisson and binomial samplers use a varying number of
@@ -39,6 +40,7 @@ from ..engine.results import compare
 from ..model.params import scaled
 from ..review.analysis import Target, wilson_interval
 from .evaluate import Evaluator
+from .response import Response
 from .targets import Span, default_multipliers, parse_probability, shown, varied_input
 
 #: Relative width of the final bracket on the multiplier.
@@ -183,9 +185,12 @@ def solve(config: Config | str | Path | dict[str, Any], target: str | Target,
     need = math.ceil(goal * n - 1e-9)
     hits_at: dict[float, int] = {}
 
+    curve = _curve(cfg, vary, ev)
+
     def hits(m: float) -> int:
         if m not in hits_at:
-            out = ev.run({vary: ev.scaled(vary, m)})
+            spend = ev.scaled(vary, m)
+            out = ev.run({vary: spend} if curve is None else curve.scaled(m, spend))
             met = compare(out.at(goal_target.metric), goal_target.op, goal_target.threshold)
             hits_at[m] = int(met.sum())
         return hits_at[m]
@@ -224,6 +229,14 @@ def _spread(rate: Callable[[float], float], history: dict[float, float], answer:
     low, high = max(ends[0], answer - step), min(ends[1], answer + step)
     measured = abs(rate(high) - rate(low)) / (high - low)
     return se / measured if measured > 0 else math.inf
+
+
+def _curve(cfg: Config, vary: str, ev: Evaluator) -> Response | None:
+    """The response curve of the paid channel whose spend ``vary`` is, if it is one."""
+    for channel in cfg.depth.channels:
+        if channel.paid and vary == channel.input("spend"):
+            return Response.of(channel, ev)
+    return None
 
 
 def _solution(ev: Evaluator, inp: Any, target: Target, goal: float, answer: float,

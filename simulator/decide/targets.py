@@ -32,6 +32,8 @@ STATISTIC = re.compile(r"(mean|p(\d{1,2}(?:\.\d+)?))\Z")
 #: Metrics where less is better: an allocation minimises them.
 LOWER_IS_BETTER = frozenset({"churned", "sm_spend", "cac", "cac_payback_months",
                              "burn_multiple", "cohort_payback_months"})
+#: Percentile points on either side of a percentile that a search averages over.
+BAND = 2.0
 #: The multipliers searched when no range is given (rates: up to a mean of 1).
 DEFAULT_MULTIPLIERS = (0.0, 10.0)
 
@@ -150,6 +152,19 @@ class Objective:
         if self.statistic == "mean":
             return path_mean(values)
         return float(percentiles(values, [float(self.statistic[1:])])[0])
+
+    def smoothed(self, values: np.ndarray) -> float:
+        """The statistic for a search: a percentile as the mean of the paths within
+        +-2 points of it (each path entering or leaving the band moves it a little, where a
+        single order statistic jumps from path to path); the mean as it is."""
+        if self.statistic == "mean":
+            return path_mean(values)
+        q, n = float(self.statistic[1:]), len(values)
+        low = int(np.clip(np.floor((q - BAND) / 100 * (n - 1)), 0, n - 1))
+        high = int(np.clip(np.ceil((q + BAND) / 100 * (n - 1)), low, n - 1))
+        band = np.partition(values, (low, high))[low: high + 1] if high > low else \
+            np.partition(values, low)[low: low + 1]
+        return path_mean(band)
 
 
 def parse_budget(value: str | float, flag: str = "--budget") -> float:
