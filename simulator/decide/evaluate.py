@@ -16,7 +16,7 @@ import numpy as np
 
 from ..config.core import Config
 from ..engine.results import derive
-from ..engine.runner import BLOCK_PATHS, blocks, model_shape, run_block
+from ..engine.runner import BLOCK_PATHS, blocks, draw_seed, model_shape, run_block
 from ..model.events import Shocks
 from ..model.params import Parameters, Value, draw_uniforms
 
@@ -90,8 +90,6 @@ class Evaluator:
     def __init__(self, config: Config, month: int, *, paths: int | None = None,
                  seed: int | None = None, flows: str | None = None,
                  metrics: tuple[str, ...] = ()) -> None:
-        from ..engine.runner import draw_seed
-
         sim = config.simulation
         self.config = config
         self.month = month

@@ -36,6 +36,7 @@ from statistics import NormalDist
 from typing import Any
 
 from ..config.core import Config, load_config
+from ..config.validate import Input
 from ..engine.results import compare
 from ..model.params import scaled
 from ..review.analysis import Target, wilson_interval
@@ -239,7 +240,7 @@ def _curve(cfg: Config, vary: str, ev: Evaluator) -> Response | None:
     return None
 
 
-def _solution(ev: Evaluator, inp: Any, target: Target, goal: float, answer: float,
+def _solution(ev: Evaluator, inp: Input, target: Target, goal: float, answer: float,
               hit_count: int, se: float, ends: tuple[tuple[float, float], ...], level: float
               ) -> Solution:
     n = ev.paths
@@ -269,5 +270,8 @@ def _no_solution(target: Target, goal: float, name: str, ends: tuple[tuple[float
     if everywhere:
         return (f"{target.label} is at least {goal:.0%} across the whole range of {name}: "
                 f"{where}; nothing to solve (narrow --range to find a boundary)")
+    if p0 == p1:
+        return (f"no value of {name} in the range reaches {target.label} >= {goal:.0%}: "
+                f"the probability is {where}; it does not move with {name} in this config")
     return (f"no value of {name} in the range reaches {target.label} >= {goal:.0%}: "
             f"the probability is {where} (widen --range, or ask for less)")
