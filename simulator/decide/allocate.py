@@ -172,10 +172,12 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
     given: dict[str, tuple[float, float]] = dict(bounds) if isinstance(bounds, Mapping) \
         else {name: (lo, hi) for name, lo, hi in (parse_bound(b, names) for b in bounds or ())}
     low, high = _bounds(total, names, given)
+    flows = tuple(f"{n}.{m}" for n in names for m in ("new_customers", "spend"))
     smooth = Evaluator(cfg, goal.month, paths=paths, seed=seed, flows="expected",
-                       metrics=(goal.metric,))
+                       metrics=(goal.metric,), totals=flows)
     exact = smooth if cfg.simulation.flows == "expected" else \
-        Evaluator(cfg, goal.month, paths=smooth.paths, seed=smooth.seed, metrics=(goal.metric,))
+        Evaluator(cfg, goal.month, paths=smooth.paths, seed=smooth.seed, metrics=(goal.metric,),
+                  totals=flows)
     by_name = {c.name: c for c in cfg.depth.channels}
     curves = [Response.of(by_name[n], smooth) for n in names]
     current = np.array([c.current for c in curves])

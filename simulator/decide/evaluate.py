@@ -45,28 +45,20 @@ class Replay(Shocks):
 
 @dataclass(frozen=True)
 class Outcome:
-    """One evaluation: every block's arrays, read at ``month``."""
+    """One evaluation: each path's value of the metrics read at the month, and its sum of the
+    flows totalled over months 1..month."""
 
-    parts: tuple[dict[str, np.ndarray], ...]
-    stages: tuple[str, ...]
-    month: int
-    months: int  # the horizon simulated
+    values: Mapping[str, np.ndarray]
+    totals: Mapping[str, np.ndarray]
 
     def at(self, metric: str) -> np.ndarray:
         """Every path's value of ``metric`` at the month asked about."""
-        columns = []
-        for part in self.parts:
-            values = derive(metric, part, self.stages, {})
-            # arrays with fewer columns than the horizon were kept at the month only
-            columns.append(values[:, self.month - 1] if values.shape[1] == self.months
-                           else values[:, 0])
-        return np.concatenate(columns)
+        return self.values[metric]
 
-    def through(self, metric: str) -> np.ndarray:
+    def through(self, flow: str) -> np.ndarray:
         """Every path's sum of a monthly flow (e.g. ``paid.new_customers``) over months
         1..month."""
-        return np.concatenate([part[metric][:, : self.month].sum(axis=1)
-                               for part in self.parts])
+        return self.totals[flow]
 
 
 class Evaluator:
@@ -84,12 +76,17 @@ class Evaluator:
     flows
         "binomial" or "expected" (None: the config's).
     metrics
-        The metrics that will be read; one that looks ahead keeps the whole horizon.
+        The metrics read at ``month`` (:meth:`Outcome.at`); one that looks ahead keeps the
+        whole horizon.
+    totals
+        The monthly flows summed over months 1..month (:meth:`Outcome.through`).
+
+    Only these are kept of each block, so memory grows with the paths, not the months.
     """
 
     def __init__(self, config: Config, month: int, *, paths: int | None = None,
                  seed: int | None = None, flows: str | None = None,
-                 metrics: tuple[str, ...] = ()) -> None:
+                 metrics: tuple[str, ...] = (), totals: tuple[str, ...] = ()) -> None:
         sim = config.simulation
         self.config = config
         self.month = month
@@ -97,6 +94,8 @@ class Evaluator:
         self.seed = seed if seed is not None else (sim.seed if sim.seed is not None
                                                    else draw_seed())
         self.flows = flows or sim.flows
+        self.metrics = metrics
+        self.totals = totals
         self.months = sim.months if HORIZON_DEPENDENT & set(metrics) else month
         self.draws = draw_uniforms(config, self.paths, self.seed)
         self.base = self.draws.parameters()
@@ -120,10 +119,19 @@ class Evaluator:
         values = dict(self.base.values)
         values.update(changes)
         params = Parameters(values, self.paths)
-        parts = []
+        read: dict[str, list[np.ndarray]] = {name: [] for name in self.metrics}
+        summed: dict[str, list[np.ndarray]] = {name: [] for name in self.totals}
         for (index, start, stop), shocks in zip(self.layout, self.shocks, strict=True):
-            parts.append(run_block(self.shape, self.flows, self.config.cac_window,
-                                   params.block(start, stop), self.seed, index,
-                                   only_at=(self.month,), events=shocks.rewind()))
+            part = run_block(self.shape, self.flows, self.config.cac_window,
+                             params.block(start, stop), self.seed, index,
+                             only_at=(self.month,), events=shocks.rewind())
+            for name, columns in read.items():
+                array = derive(name, part, self.config.stages, {})
+                # arrays with fewer columns than the horizon were kept at the month only
+                columns.append(array[:, self.month - 1] if array.shape[1] == self.months
+                               else array[:, 0])
+            for name, columns in summed.items():
+                columns.append(part[name][:, : self.month].sum(axis=1))
         self.evaluations += 1
-        return Outcome(tuple(parts), self.config.stages, self.month, self.months)
+        return Outcome({k: np.concatenate(v) for k, v in read.items()},
+                       {k: np.concatenate(v) for k, v in summed.items()})
