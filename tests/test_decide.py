@@ -221,3 +221,7 @@ def test_solving_for_a_channel_spend_follows_its_response_curve():
     answer = simulator.solve(_two_channels((0.5, 0.5)), "customers@6>=120", 0.5,
                              "channels.a.spend")
     assert answer.value == pytest.approx(2250, rel=2e-3)
+    # a channel's own metric: a.new_customers@6 = 0.01 * a_a * sqrt(s_a)
+    answer = simulator.solve(_two_channels((0.5, 0.5)), "a.new_customers@6 >= 15", 0.5,
+                             "channels.a.spend")
+    assert answer.value == pytest.approx(2250, rel=2e-3)

@@ -189,7 +189,8 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
                       metrics=(goal.metric,))
         found = _search(goal, first, [Response.of(by_name[n], first) for n in names], best,
                         low, high, total)
-        best = _start(np.clip(found.x * total, 0, None), low, high, total)
+        shares = np.where(found.x < 1e-9, 0.0, found.x)  # a channel switched off is at 0
+        best = _start(shares * total, low, high, total)
         converged = bool(found.success)
         searched = first.evaluations if first is not smooth else 0
     return _report(cfg, goal, names, curves, current, best, total, smooth, exact, converged,

@@ -42,7 +42,14 @@ from ..model.params import scaled
 from ..review.analysis import Target, wilson_interval
 from .evaluate import Evaluator
 from .response import Response
-from .targets import Span, default_multipliers, parse_probability, shown, varied_input
+from .targets import (
+    Span,
+    default_multipliers,
+    parse_probability,
+    parse_target,
+    shown,
+    varied_input,
+)
 
 #: Relative width of the final bracket on the multiplier.
 TOLERANCE = 1e-3
@@ -172,8 +179,7 @@ def solve(config: Config | str | Path | dict[str, Any], target: str | Target,
         For a bad target, probability, input or range.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
-    goal_target = target if isinstance(target, Target) else \
-        Target.parse(target, cfg.metrics, cfg.simulation.months)
+    goal_target = target if isinstance(target, Target) else parse_target(target, cfg)
     goal = parse_probability(probability)
     inp = varied_input(cfg, vary)
     mean = float(inp.dist.mean())

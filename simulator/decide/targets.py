@@ -24,9 +24,12 @@ from ..config.core import Config
 from ..config.errors import ConfigError, did_you_mean
 from ..config.validate import Input
 from ..engine.results import path_mean, percentiles
-from ..review.analysis import parse_metric_at
+from ..review.analysis import Target
 
 NUMBER = r"[-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+#: METRIC@MONTH, the metric possibly a channel's or a segment's (``paid_search.cac@12``)
+METRIC_AT = re.compile(r"\s*([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\s*@\s*(\d+)\s*")
+TARGET = re.compile(METRIC_AT.pattern + rf"(<=|>=|<|>|==)\s*({NUMBER})\s*\Z")
 SPAN = re.compile(rf"\s*({NUMBER})(x?)\s*:\s*({NUMBER})(x?)\s*\Z")
 STATISTIC = re.compile(r"(mean|p(\d{1,2}(?:\.\d+)?))\Z")
 #: Metrics where less is better: an allocation minimises them.
@@ -47,6 +50,25 @@ def shown(value: float) -> str:
 
 def _number(text: str) -> float:
     return float(text.replace("_", "").replace(",", ""))
+
+
+def _metric_at(metric: str, month: int, config: Config, flag: str) -> None:
+    if metric not in config.metrics:
+        raise ConfigError("", f"unknown metric {metric!r} "
+                              f"({did_you_mean(metric, config.metrics)})", flag)
+    if not 1 <= month <= config.simulation.months:
+        raise ConfigError("", f"month {month} is outside 1..{config.simulation.months}", flag)
+
+
+def parse_target(text: str, config: Config, flag: str = "--target") -> Target:
+    """``METRIC@MONTH OP X``, e.g. ``customers@24>=200`` or ``paid_search.cac@12<=900``."""
+    match = TARGET.match(text)
+    if not match:
+        raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as customers@24>=200 "
+                              f"(got {text!r})", flag)
+    metric, month, op, number = match.groups()
+    _metric_at(metric, int(month), config, flag)
+    return Target(metric, int(month), op, _number(number))
 
 
 def parse_probability(value: str | float, flag: str = "--probability") -> float:
@@ -130,8 +152,12 @@ class Objective:
 
     @classmethod
     def parse(cls, text: str, statistic: str, config: Config) -> Objective:
-        metric, month = parse_metric_at(text, config.metrics, config.simulation.months,
-                                        "--objective")
+        match = re.compile(METRIC_AT.pattern + r"\Z").match(text)
+        if not match:
+            raise ConfigError("", f"expected METRIC@MONTH such as customers@12 (got {text!r})",
+                              "--objective")
+        metric, month = match.group(1), int(match.group(2))
+        _metric_at(metric, month, config, "--objective")
         match = STATISTIC.match(statistic.strip())
         if not match or (match.group(2) and not 0 < float(match.group(2)) < 100):
             raise ConfigError("", f"must be mean or a percentile such as p10, p50 "
