@@ -16,14 +16,18 @@ from typing import Any
 from .config import Config, ConfigError, load_config
 from .engine import Result, run
 
-__all__ = ["Config", "ConfigError", "Result", "backtest", "calibrate", "load_config", "run"]
+__all__ = ["Allocation", "Config", "ConfigError", "NoSolution", "Result", "Solution", "allocate",
+           "backtest", "calibrate", "load_config", "run", "solve"]
 
-#: Imported on first use (they need scipy.stats, which a plain run does not pay for).
-_LAZY = {"calibrate": ".history.calibrate", "backtest": ".history.backtest"}
+#: Imported on first use (they need scipy, which a plain run does not pay for).
+_LAZY = {"calibrate": ".history.calibrate", "backtest": ".history.backtest",
+         "solve": ".decide", "allocate": ".decide", "Solution": ".decide",
+         "NoSolution": ".decide", "Allocation": ".decide"}
 
 
 def __getattr__(name: str) -> Any:
-    """``simulator.calibrate`` and ``simulator.backtest`` (see :mod:`simulator.history`)."""
+    """``simulator.calibrate``, ``backtest`` (see :mod:`simulator.history`), ``solve`` and
+    ``allocate`` (see :mod:`simulator.decide`), imported when first used."""
     if name in _LAZY:
         import importlib
 

@@ -298,6 +298,8 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "fit": (".fit", "fit_command"),
     "calibrate": (".calibrate", "calibrate_command"),
     "backtest": (".backtest", "backtest_command"),
+    "solve": (".solve", "solve_command"),
+    "allocate": (".allocate", "allocate_command"),
 }
 
 

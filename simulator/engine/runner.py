@@ -30,19 +30,23 @@ from .storage import Plan, Storage, plan, reduce_block
 BLOCK_PATHS = 4096
 
 
-def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
+def blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
+    """(index, start, stop) of each block of ``size`` paths."""
     for index, start in enumerate(range(0, paths, size)):
         yield index, start, min(start + size, paths)
 
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
-              only_at: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+              only_at: tuple[int, ...] | None = None, events: Shocks | None = None
+              ) -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
-    months only, and the upper funnel is drawn only there."""
+    months only, and the upper funnel is drawn only there. ``events``: the block's shocks
+    when the caller already has them (they depend on the seed and block only)."""
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
-    events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
+    if events is None and shape.shocks:
+        events = Shocks(shape.depth.shocks, seed, block, params.n)
     out = simulate(shape, params, flows, events, out, only_at or ())
     for name, values in block_economics(shape, params, out, cac_window, flows.integer_counts,
                                         only_at).items():
@@ -119,7 +123,8 @@ def draw_seed() -> int:
 Progress = Callable[[int, int], None]
 
 
-def _shape(config: Config, shocks: bool = True) -> ModelShape:
+def model_shape(config: Config, shocks: bool = True) -> ModelShape:
+    """What the monthly step of ``config`` needs besides the drawn parameters."""
     return ModelShape(config.stages, config.simulation.months,
                       float(config.inputs["revenue.arpa"].dist.mean()),
                       "start.mrr" in config.inputs, config.depth, config.channel_names, shocks,
@@ -132,7 +137,7 @@ def plan_line(config: Config) -> dict[str, np.ndarray]:
     each metric as an array of shape (months,)."""
     means: dict[str, float | np.ndarray] = {name: float(inp.dist.mean())
                                             for name, inp in config.inputs.items()}
-    out = run_block(_shape(config, shocks=False), "expected", config.cac_window,
+    out = run_block(model_shape(config, shocks=False), "expected", config.cac_window,
                     Parameters(means, 1), 0, 0)
     return {name: derive(name, out, config.stages, {})[0] for name in config.metrics}
 
@@ -170,9 +175,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
     if seed is None:
         seed = sim.seed if sim.seed is not None else draw_seed()
     draws = draw_uniforms(config, n, seed)
-    shape = _shape(config)
+    shape = model_shape(config)
     jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed, index,
-                     storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
+                     storage_plan) for index, start, stop in blocks(n, BLOCK_PATHS)]
     parallel = client is None and min(resolve_workers(workers), len(jobs)) > 1
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
                       shared=parallel and _fork_context() is not None)

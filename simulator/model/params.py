@@ -52,6 +52,16 @@ def _clamp(inp: Input, values: np.ndarray) -> np.ndarray:
     return np.clip(values, low, high)
 
 
+def scaled(inp: Input, values: Value, factor: Value) -> np.ndarray:
+    """An input's values (its draws before the clamp, or its constant) times ``factor``, a
+    number or one per path, clamped to the input's range (a rate stays at most 1)."""
+    array = np.asarray(values, dtype=np.float64)
+    multiplier = np.asarray(factor, dtype=np.float64)
+    if array.ndim == 2 and multiplier.ndim == 1:
+        multiplier = multiplier[:, None]  # one per path, for an input redrawn every month
+    return _clamp(inp, array * multiplier)
+
+
 @dataclass(frozen=True)
 class Draws:
     """The uniforms of every drawn input, before its ``ppf``: cheap to make for all paths at
@@ -62,6 +72,15 @@ class Draws:
     uniforms: Mapping[str, np.ndarray]  # (n,) or (n, months) per drawn input
     constants: Mapping[str, float]
     n: int
+
+    def scaled(self, inp: Input, factor: Value) -> np.ndarray:
+        """The values of ``inp`` with every draw times ``factor`` (a number or one per path):
+        the input's distribution scaled by a multiplier, from the same uniforms (common
+        random numbers), clamped to its range like :meth:`parameters`."""
+        name = inp.name
+        raw = self.constants[name] if name in self.constants \
+            else inp.dist.ppf(self.uniforms[name])
+        return scaled(inp, raw, factor)
 
     def block(self, start: int, stop: int) -> Draws:
         """The draws of paths ``start:stop``."""

@@ -1,0 +1,121 @@
+"""Decisions as text, strict JSON and a chart of the channels' response curves.
+
+>>> strict_json({"a": float("inf"), "b": [1.5, float("nan")]})
+'{\\n  "a": "inf",\\n  "b": [\\n    1.5,\\n    null\\n  ]\\n}\\n'
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+from .targets import shown
+
+if TYPE_CHECKING:
+    from .allocate import Allocation
+    from .solve import Solution
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def strict_json(value: Any) -> str:
+    """JSON with infinities as the strings "inf" / "-inf" and NaN as null."""
+    return json.dumps(_jsonable(value), indent=2, allow_nan=False) + "\n"
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def solution_text(s: Solution) -> str:
+    """A goal seek's answer, for the terminal."""
+    level = f"{100 * s.level:g}%"
+    spread = "" if s.value_p5 is None else \
+        f"; P5 {shown(s.value_p5)}, P95 {shown(s.value_p95 or math.nan)}"
+    (m0, p0), (m1, p1) = s.ends
+    base = s.value / s.multiplier if s.multiplier else math.nan
+    lines = [
+        f"goal: {s.target} >= {s.goal:.0%}, varying {s.input}",
+        f"  answer       {s.input} = {shown(s.value)} (mean{spread})",
+        f"  multiplier   {s.multiplier:.4g}x the config's value",
+        f"  {level} interval of the answer (Monte Carlo): {shown(s.value_interval[0])} to "
+        f"{shown(s.value_interval[1])} ({s.multiplier_interval[0]:.4g}x to "
+        f"{s.multiplier_interval[1]:.4g}x)",
+        f"  probability there: {_pct(s.probability)} [{_pct(s.probability_interval[0])}, "
+        f"{_pct(s.probability_interval[1])}] (Wilson {level})",
+        f"  range searched: {shown(m0 * base)} ({m0:g}x): {_pct(p0)}; {shown(m1 * base)} "
+        f"({m1:g}x): {_pct(p1)}",
+        f"{s.paths:,} paths, seed {s.seed}, {s.evaluations} runs",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def allocation_text(a: Allocation) -> str:
+    """An allocation, for the terminal: one row per channel, then the objective."""
+    month = a.objective.rsplit("@", 1)[-1]
+    head = ["channel", "spend now", "share", "optimal", "share", f"new (m1-{month}) p10",
+            "p50", "p90", "blended CAC", "marginal CAC"]
+    rows = [[c.name, shown(c.spend_current), _pct(c.share_current), shown(c.spend_optimal),
+             _pct(c.share_optimal), *(shown(v) for v in c.new_customers_optimal),
+             shown(c.blended_cac_optimal), shown(c.marginal_cac)] for c in a.channels]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    table = [" ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                      for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in [head, *rows]]
+    verb = "minimise" if a.minimise else "maximise"
+    level = f"{100 * a.level:g}%"
+    lines = [f"allocate {shown(a.budget)} of month-1 spend to {verb} the {a.objective}", "",
+             *table, "",
+             f"{a.objective}: {shown(a.objective_current)} now -> "
+             f"{shown(a.objective_optimal)} optimal; change {shown(a.gain)} "
+             f"[{shown(a.gain_interval[0])}, {shown(a.gain_interval[1])}] ({level}, paired "
+             f"over the same paths)",
+             "new customers: months 1 to the objective's month, at the optimal spends; "
+             "marginal CAC: extra spend per extra new customer"]
+    if not a.converged:
+        lines.append("warning: the search stopped before converging; the spends are the best "
+                     "found")
+    lines.append(f"{a.paths:,} paths, seed {a.seed}, {a.evaluations} runs")
+    return "\n".join(lines) + "\n"
+
+
+def curves_png(a: Allocation) -> bytes:
+    """Each channel's response curve (the new customers a month its month-1 spend buys, mean
+    over paths) with the current and the optimal spend marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for c in a.channels:
+        spends, volumes = a.curves[c.name]
+        line = axes.plot(spends, volumes, label=c.name)[0]
+        for spend, marker in ((c.spend_current, "o"), (c.spend_optimal, "*")):
+            axes.plot([spend], [_at(spends, volumes, spend)], marker, color=line.get_color(),
+                      markersize=9 if marker == "*" else 6)
+    axes.set_xlabel("month-1 spend ($)")
+    axes.set_ylabel("new customers a month it buys (mean over paths)")
+    axes.set_title(f"response curves: o now, * optimal ({a.objective})")
+    axes.legend(fontsize="small")
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _at(xs: tuple[float, ...], ys: tuple[float, ...], x: float) -> float:
+    import numpy as np
+
+    return float(np.interp(x, xs, ys))

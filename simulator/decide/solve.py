@@ -1,0 +1,283 @@
+"""Goal seek: the value of one input at which P(target) reaches a probability.
+
+The input is scaled by a multiplier (every draw of a distribution times m, a constant times
+m) with the same seed at every m (common random numbers: the same uniforms for every input,
+the same shocks, the same flow streams), so the estimated probability is a deterministic
+function of m, and the same question gives the same answer. A bracketing search (regula
+falsi with the Illinois step, falling back to bisection) narrows the crossing to 0.1% of m,
+from either direction: the smallest m that reaches the probability when it rises with m,
+the largest when it falls. A paid channel's spend moves along the channel's response curve
+(diminishing returns, :mod:`simulator.decide.response`), as in an allocation.
+
+Under expected flows the probability is a step function of m (only the drawn inputs are
+random). Under binomial flows NumPy's Poisson and binomial samplers use a varying number of
+uniforms per draw, so a changed mean on one path reshuffles the counts of the paths after
+it: the function stays deterministic but is jagged at the scale of its Monte Carlo error.
+Either way the answer's interval is the delta-method one: the binomial standard error of
+the probability divided by the probability's slope in m, measured by a secant over about
++-3 standard errors around the answer (two extra evaluations).
+
+>>> import simulator
+>>> cfg = simulator.load_config({"simulation": {"paths": 400, "months": 6, "seed": 3},
+...     "acquisition": {"visitors": 100}, "funnel": [{"stage": "customer", "rate": 0.02}],
+...     "revenue": {"arpa": 100}, "retention": {"churn": 0.0}})
+>>> answer = simulator.solve(cfg, "customers@6>=10", 0.8, "acquisition.visitors")
+>>> round(answer.value), answer.probability >= 0.8
+(104, True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+from ..config.core import Config, load_config
+from ..config.validate import Input
+from ..engine.results import compare
+from ..model.params import scaled
+from ..review.analysis import Target, wilson_interval
+from .evaluate import Evaluator
+from .response import Response
+from .targets import (
+    Span,
+    default_multipliers,
+    parse_probability,
+    parse_target,
+    shown,
+    varied_input,
+)
+
+#: Relative width of the final bracket on the multiplier.
+TOLERANCE = 1e-3
+MAX_STEPS = 40
+
+
+class NoSolution(ValueError):
+    """No value in the range reaches the probability (or every value does)."""
+
+    def __init__(self, message: str, ends: tuple[tuple[float, float], ...]) -> None:
+        super().__init__(message)
+        self.ends = ends
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The answer of a goal seek; ``value`` is the input's mean at the answer (its P5 and
+    P95 too for a distribution), the intervals are Monte Carlo intervals at ``level``."""
+
+    input: str
+    target: str
+    goal: float
+    multiplier: float
+    value: float
+    value_p5: float | None
+    value_p95: float | None
+    probability: float
+    probability_interval: tuple[float, float]
+    multiplier_interval: tuple[float, float]
+    value_interval: tuple[float, float]
+    ends: tuple[tuple[float, float], tuple[float, float]]  # (multiplier, probability)
+    paths: int
+    seed: int
+    evaluations: int
+    level: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (intervals as two-element lists)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, tuple):
+                out[key] = [list(v) if isinstance(v, tuple) else v for v in value]
+        return out
+
+
+@dataclass
+class _Bracket:
+    """Two multipliers on either side of the crossing: ``meet`` reaches the probability,
+    ``miss`` does not; f > 0 at meet and f < 0 at miss."""
+
+    meet: float
+    f_meet: float
+    miss: float
+    f_miss: float
+    side: int = 0  # which end the last step replaced (Illinois)
+    width: float = math.inf
+
+    def done(self, tolerance: float) -> bool:
+        return abs(self.meet - self.miss) <= tolerance * max(abs(self.meet), abs(self.miss),
+                                                             1e-12)
+
+    def candidate(self, step: int) -> float:
+        """Regula falsi (Illinois); bisection every third step that did not halve."""
+        width = abs(self.meet - self.miss)
+        if step % 3 == 2 and width > 0.5 * self.width:
+            self.width = width
+            return 0.5 * (self.meet + self.miss)
+        if step % 3 == 2:
+            self.width = width
+        t = -self.f_miss / (self.f_meet - self.f_miss)
+        t = min(max(t, 0.02), 0.98)  # never on an end
+        return self.miss + t * (self.meet - self.miss)
+
+    def update(self, m: float, f: float) -> None:
+        if f > 0:
+            if self.side == 1:
+                self.f_miss /= 2
+            self.meet, self.f_meet, self.side = m, f, 1
+        else:
+            if self.side == -1:
+                self.f_meet /= 2
+            self.miss, self.f_miss, self.side = m, f, -1
+
+
+def _search(f: Callable[[float], float], bracket: _Bracket, first: float | None) -> _Bracket:
+    step = 0
+    if first is not None and min(bracket.meet, bracket.miss) < first < max(bracket.meet,
+                                                                           bracket.miss):
+        bracket.update(first, f(first))
+    while not bracket.done(TOLERANCE) and step < MAX_STEPS:
+        m = bracket.candidate(step)
+        bracket.update(m, f(m))
+        step += 1
+    return bracket
+
+
+def solve(config: Config | str | Path | dict[str, Any], target: str | Target,
+          probability: float | str, vary: str, *, within: str | tuple[float, float] | None = None,
+          paths: int | None = None, seed: int | None = None, level: float = 0.95
+          ) -> Solution:
+    """The value of input ``vary`` at which P(``target``) reaches ``probability``.
+
+    Parameters
+    ----------
+    config
+        A config, or a path or dict to load one from.
+    target
+        ``"METRIC@MONTH OP X"``, e.g. ``"customers@24>=200"``.
+    probability
+        The probability wanted (0.8, or "80%").
+    vary
+        The dotted name of the input to scale, e.g. ``"acquisition.visitors"``.
+    within
+        The range searched: ``(low, high)`` in the input's units (of its mean), or a string
+        ``"LOW:HIGH"`` / ``"LOWx:HIGHx"`` (multipliers). Default 0x to 10x (a rate: up to a
+        mean of 1).
+    paths, seed
+        As for :func:`simulator.run`.
+    level
+        Confidence level of the intervals.
+
+    Raises
+    ------
+    NoSolution
+        When the probability at both ends of the range is below the goal (or both reach it).
+    ConfigError
+        For a bad target, probability, input or range.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    goal_target = target if isinstance(target, Target) else parse_target(target, cfg)
+    goal = parse_probability(probability)
+    inp = varied_input(cfg, vary)
+    mean = float(inp.dist.mean())
+    span = Span.parse(within) if isinstance(within, str) else \
+        (Span(float(within[0]), float(within[1]), False) if within is not None else None)
+    low, high = span.multipliers(mean) if span else default_multipliers(inp)
+    ev = Evaluator(cfg, goal_target.month, paths=paths, seed=seed,
+                   metrics=(goal_target.metric,))
+    n = ev.paths
+    need = math.ceil(goal * n - 1e-9)
+    hits_at: dict[float, int] = {}
+
+    curve = _curve(cfg, vary, ev)
+
+    def hits(m: float) -> int:
+        if m not in hits_at:
+            spend = ev.scaled(vary, m)
+            out = ev.run({vary: spend} if curve is None else curve.scaled(m, spend))
+            met = compare(out.at(goal_target.metric), goal_target.op, goal_target.threshold)
+            hits_at[m] = int(met.sum())
+        return hits_at[m]
+
+    def f(m: float) -> float:
+        return hits(m) - need + 0.5
+
+    f_low, f_high = f(low), f(high)
+    ends = ((low, hits_at[low] / n), (high, hits_at[high] / n))
+    if (f_low > 0) == (f_high > 0):
+        raise NoSolution(_no_solution(goal_target, goal, inp.name, ends, mean, f_low > 0),
+                         ends)
+    rising = f_high > 0
+    bracket = _Bracket(high, f_high, low, f_low) if rising else _Bracket(low, f_low, high,
+                                                                         f_high)
+    bracket = _search(f, bracket, 1.0)
+    answer = bracket.meet
+    history = {m: h / n for m, h in hits_at.items()}
+    se = _spread(lambda m: hits(m) / n, history, answer, goal, n, (low, high))
+    return _solution(ev, inp, goal_target, goal, answer, hits_at[answer], se, ends, level)
+
+
+def _spread(rate: Callable[[float], float], history: dict[float, float], answer: float,
+            goal: float, n: int, ends: tuple[float, float]) -> float:
+    """The standard error of the answer by the delta method: the probability's binomial
+    standard error divided by its slope in the multiplier, the slope measured by a secant
+    over about +-3 standard errors of the probability around the answer."""
+    se = math.sqrt(max(goal * (1 - goal), 1 / n) / n)
+    far = [(m, p) for m, p in history.items() if abs(p - goal) >= 3 * se]
+    if far:  # a first slope from the evaluation nearest the answer that is clearly away
+        m0, p0 = min(far, key=lambda item: abs(item[0] - answer))
+        slope = abs(p0 - goal) / max(abs(m0 - answer), 1e-12)
+    else:
+        slope = 3 * se / max(abs(answer), 1e-3)
+    step = min(3 * se / slope, 0.5 * (ends[1] - ends[0]))
+    low, high = max(ends[0], answer - step), min(ends[1], answer + step)
+    measured = abs(rate(high) - rate(low)) / (high - low)
+    return se / measured if measured > 0 else math.inf
+
+
+def _curve(cfg: Config, vary: str, ev: Evaluator) -> Response | None:
+    """The response curve of the paid channel whose spend ``vary`` is, if it is one."""
+    for channel in cfg.depth.channels:
+        if channel.paid and vary == channel.input("spend"):
+            return Response.of(channel, ev)
+    return None
+
+
+def _solution(ev: Evaluator, inp: Input, target: Target, goal: float, answer: float,
+              hit_count: int, se: float, ends: tuple[tuple[float, float], ...], level: float
+              ) -> Solution:
+    n = ev.paths
+    half = NormalDist().inv_cdf(0.5 + level / 2) * se
+    m_low = max(ends[0][0], answer - half)
+    m_high = min(ends[1][0], answer + half)
+    mean = float(inp.dist.mean())
+
+    def value(m: float) -> float:
+        return float(scaled(inp, mean, m))
+
+    quantiles = None if inp.dist.is_constant else scaled(inp, inp.dist.ppf([0.05, 0.95]),
+                                                         answer)
+    return Solution(inp.name, target.label, goal, answer, value(answer),
+                    None if quantiles is None else float(quantiles[0]),
+                    None if quantiles is None else float(quantiles[1]),
+                    hit_count / n, wilson_interval(hit_count, n, level),
+                    (m_low, m_high), (value(m_low), value(m_high)),
+                    (ends[0], ends[1]), n, ev.seed, ev.evaluations, level)
+
+
+def _no_solution(target: Target, goal: float, name: str, ends: tuple[tuple[float, float], ...],
+                 mean: float, everywhere: bool) -> str:
+    (m0, p0), (m1, p1) = ends
+    where = (f"{p0:.1%} at {shown(m0 * mean)} ({m0:.3g}x) and {p1:.1%} at "
+             f"{shown(m1 * mean)} ({m1:.3g}x)")
+    if everywhere:
+        return (f"{target.label} is at least {goal:.0%} across the whole range of {name}: "
+                f"{where}; nothing to solve (narrow --range to find a boundary)")
+    if p0 == p1:
+        return (f"no value of {name} in the range reaches {target.label} >= {goal:.0%}: "
+                f"the probability is {where}; it does not move with {name} in this config")
+    return (f"no value of {name} in the range reaches {target.label} >= {goal:.0%}: "
+            f"the probability is {where} (widen --range, or ask for less)")
