@@ -157,7 +157,8 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
         ``"METRIC@MONTH"``, e.g. ``"customers@12"``; maximised, or minimised for metrics
         where less is better (cac, cac_payback_months, churned, burn_multiple, ...).
     channels
-        The paid channels to allocate among (default: all); the others keep their spend.
+        The paid channels to allocate among (default: all; a list, or "a,b"); the others
+        keep their spend.
     statistic
         ``"mean"`` or a percentile such as ``"p10"`` (the bad case: a risk-averse plan).
     bounds
@@ -167,7 +168,8 @@ def allocate(config: Config | str | Path | dict[str, Any], budget: float | str,
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     goal = Objective.parse(objective, statistic, cfg)
-    names = paid_channels(cfg, channels)
+    names = paid_channels(cfg, channels.split(",") if isinstance(channels, str) else channels)
+    bounds = [bounds] if isinstance(bounds, str) else bounds
     total = parse_budget(budget)
     given: dict[str, tuple[float, float]] = dict(bounds) if isinstance(bounds, Mapping) \
         else {name: (lo, hi) for name, lo, hi in (parse_bound(b, names) for b in bounds or ())}

@@ -95,35 +95,35 @@ class Solution:
         return out
 
 
-@dataclass
 class _Bracket:
-    """Two multipliers on either side of the crossing: ``meet`` reaches the probability,
-    ``miss`` does not; f > 0 at meet and f < 0 at miss."""
+    """The search's state: two multipliers on either side of the crossing, ``meet`` (f > 0,
+    reaches the probability) and ``miss`` (f < 0), narrowed by regula falsi with the Illinois
+    step, and bisected when three steps did not halve the bracket."""
 
-    meet: float
-    f_meet: float
-    miss: float
-    f_miss: float
-    side: int = 0  # which end the last step replaced (Illinois)
-    width: float = math.inf
+    def __init__(self, meet: float, f_meet: float, miss: float, f_miss: float) -> None:
+        self.meet, self.f_meet, self.miss, self.f_miss = meet, f_meet, miss, f_miss
+        self.side = 0  # which end the last step replaced: 1 meet, -1 miss
+        self.steps = 0
+        self.checkpoint = abs(meet - miss)  # the width three steps ago
 
-    def done(self, tolerance: float) -> bool:
-        return abs(self.meet - self.miss) <= tolerance * max(abs(self.meet), abs(self.miss),
+    def done(self) -> bool:
+        return abs(self.meet - self.miss) <= TOLERANCE * max(abs(self.meet), abs(self.miss),
                                                              1e-12)
 
-    def candidate(self, step: int) -> float:
-        """Regula falsi (Illinois); bisection every third step that did not halve."""
+    def candidate(self) -> float:
+        """The next multiplier to try (never on an end)."""
+        self.steps += 1
         width = abs(self.meet - self.miss)
-        if step % 3 == 2 and width > 0.5 * self.width:
-            self.width = width
-            return 0.5 * (self.meet + self.miss)
-        if step % 3 == 2:
-            self.width = width
-        t = -self.f_miss / (self.f_meet - self.f_miss)
-        t = min(max(t, 0.02), 0.98)  # never on an end
+        if self.steps % 3 == 0:
+            stalled, self.checkpoint = width > 0.5 * self.checkpoint, width
+            if stalled:
+                return 0.5 * (self.meet + self.miss)
+        t = min(max(-self.f_miss / (self.f_meet - self.f_miss), 0.02), 0.98)
         return self.miss + t * (self.meet - self.miss)
 
     def update(self, m: float, f: float) -> None:
+        """Replace the end on the same side as ``m``; halve the other end's f when the same
+        side is replaced twice running (Illinois)."""
         if f > 0:
             if self.side == 1:
                 self.f_miss /= 2
@@ -134,15 +134,13 @@ class _Bracket:
             self.miss, self.f_miss, self.side = m, f, -1
 
 
-def _search(f: Callable[[float], float], bracket: _Bracket, first: float | None) -> _Bracket:
-    step = 0
-    if first is not None and min(bracket.meet, bracket.miss) < first < max(bracket.meet,
-                                                                           bracket.miss):
+def _search(f: Callable[[float], float], bracket: _Bracket, first: float) -> _Bracket:
+    """Narrow ``bracket`` to :data:`TOLERANCE`, trying ``first`` first when it lies inside."""
+    if min(bracket.meet, bracket.miss) < first < max(bracket.meet, bracket.miss):
         bracket.update(first, f(first))
-    while not bracket.done(TOLERANCE) and step < MAX_STEPS:
-        m = bracket.candidate(step)
+    while not bracket.done() and bracket.steps < MAX_STEPS:
+        m = bracket.candidate()
         bracket.update(m, f(m))
-        step += 1
     return bracket
 
 
