@@ -25,6 +25,7 @@ from ..engine.runner import draw_seed, run
 from ..engine.storage import parse_size, plan
 from ..review import outputs, report
 from ..review.analysis import Target, parse_metric_at
+from ..review.cells import pct
 from ..review.contents import Review
 from ..review.convergence import Step, run_to_precision
 from ..review.io import atomic_write
@@ -263,22 +264,38 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     finally:
         if how.client is not None:
             how.client.close()
-    review = Review(results, asked, level, tornado)
-    rendered = outputs.render(review, kind, history, target)
-    if plot is not None:
-        atomic_write(plot, outputs.chart_png(review, history, target))
+    review = Review(results, asked, level, tornado, tuple(history or ()), target)
+    png = None
+    if plot is not None or report_file is not None or kind == "html":
+        png = outputs.chart_png(review) if plot is not None else \
+            outputs.charts_if_possible(review)  # rendered once for the PNG and the report
+    rendered = outputs.render(review, kind, png)
+    if plot is not None and png is not None:
+        atomic_write(plot, png)
     if report_file is not None:
-        atomic_write(report_file, outputs.report_html(review, history, target))
+        atomic_write(report_file, outputs.report_html(review, png))
     if paths_out is not None:
         outputs.write_paths(results, paths_out)
-    if history:
-        last = history[-1]
-        print(f"precision: {last.paths:,} paths, worst relative half-width {last.worst:.2%} "
-              f"({last.where}; target {target:.2%})", file=sys.stderr)
+    _status_lines(review)
     if output is None:
         click.echo(rendered, nl=False)
     else:
         atomic_write(output, rendered)
+
+
+def _status_lines(review: Review) -> None:
+    """The run's status on stderr: where --precision ended, and warnings."""
+    if review.history:
+        last, target = review.history[-1], review.precision or 0.0
+        if review.converged:
+            print(f"precision: {last.paths:,} paths, worst relative half-width "
+                  f"{pct(last.worst, 2)} ({last.where}; target {target:.2%})", file=sys.stderr)
+        else:
+            print(f"warning: --precision {target:.2%} not reached: stopped at --max-paths "
+                  f"{last.paths:,} with a worst relative half-width of {pct(last.worst, 2)} "
+                  f"({last.where})", file=sys.stderr)
+    for line in review.warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _fail(message: str, status: int = 2) -> None:

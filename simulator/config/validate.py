@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ class Input:
     dist: Distribution
     vary: str = "path"  # "path": once per path; "month": redrawn every month
     persistence: float = 0.0  # lag-1 correlation of monthly draws (normal scores)
+    #: what the config wrote (a number or the distribution table); None for a default
+    written: Any = field(default=None, compare=False, hash=False)
 
 
 def check_keys(table: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
@@ -79,6 +81,7 @@ def as_choice(value: Any, key: str, allowed: Sequence[str]) -> str:
 
 def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
     low, high, exclusive, allowed = schema.KINDS[kind]
+    written = spec
     vary, persistence = "path", 0.0
     if isinstance(spec, bool) or not isinstance(spec, int | float | dict):
         raise ConfigError(name, f"must be a number or a distribution table such as "
@@ -115,6 +118,6 @@ def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
             raise ConfigError(name, f"must be {allowed} but {dist.describe()} falls outside "
                                     f"with probability {outside:.3g} (use lognormal or gamma, "
                                     f"or add a low bound)")
-    return Input(name, kind, dist, vary, persistence)
+    return Input(name, kind, dist, vary, persistence, written)
 
 

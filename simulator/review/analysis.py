@@ -164,7 +164,7 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
     ``variance_pct`` (rho^2 normalised to 100% over the inputs: the share of the output's
     rank variance each input explains), ``median_if_low`` and ``median_if_high`` (the
     output's median over paths whose input is in its bottom / top decile) and ``swing``
-    (their difference).
+    (their difference; NaN, "cannot tell", when both medians are the same infinity).
     Inputs that are constants never appear.
     """
     from scipy import stats  # slow to import: only when used
@@ -182,7 +182,10 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
         low_cut, high_cut = np.quantile(values, [0.1, 0.9])
         low = float(np.median(output[values <= low_cut]))
         high = float(np.median(output[values >= high_cut]))
-        swing = 0.0 if high == low else high - low  # inf - inf would be nan
+        if math.isinf(high) and high == low:
+            swing = math.nan  # both medians infinite: the swing cannot be told
+        else:
+            swing = 0.0 if high == low else high - low
         rows[name] = {"spearman": rho, "median_if_low": low, "median_if_high": high,
                       "swing": swing}
     columns = ["spearman", "median_if_low", "median_if_high", "swing"]
