@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.errors import ConfigError
-from ..engine.results import compare, path_mean, percentile_label, percentiles
+from ..engine.results import compare, defined, path_mean, percentile_label, percentiles
 
 if TYPE_CHECKING:
     from ..engine.results import Result
@@ -73,8 +73,13 @@ def interval_table(result: Result, month: int, level: float = 0.95) -> pd.DataFr
     qs = result.config.simulation.percentiles
     rows = {}
     for name in result.metrics:
-        values = result.at(name, month)
+        values = defined(result.at(name, month))
         row: dict[str, float] = {}
+        if len(values) == 0:
+            rows[name] = {**{f"{percentile_label(q)}{s}": np.nan for q in qs
+                             for s in ("", "_low", "_high")}, "mean": np.nan,
+                          "mean_se": np.nan}
+            continue
         for q, estimate in zip(qs, percentiles(values, qs), strict=True):
             label = percentile_label(q)
             low, high = order_statistic_interval(values, q, level)
@@ -169,11 +174,16 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
     """
     from scipy import stats  # slow to import: only when used
     output = result.at(metric, month)
+    keep = ~np.isnan(output)  # NRR is undefined on some paths: rank the others
+    output = output[keep]
     rows = {}
     ranked_output = stats.rankdata(output)
     for name in result.config.inputs:
         values = _path_values(result.params.whole(name), result.paths)
         if values is None or np.ptp(values) == 0:
+            continue
+        values = np.broadcast_to(values, keep.shape)[keep]
+        if len(values) == 0 or np.ptp(values) == 0:
             continue
         if np.ptp(ranked_output) == 0:
             rho = 0.0

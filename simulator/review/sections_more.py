@@ -57,9 +57,9 @@ def _value(value: Any, kind: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if kind in ("rate", "growth", "elasticity"):
-        return f"{100 * value:.4g}%"
-    if kind in ("money", "count"):
-        return fmt(float(value), "$" if kind == "money" else "#")
+        return f"{100 * value:.3g}%"
+    if kind in ("money", "count", "real"):
+        return fmt(float(value), "#" if kind == "count" else "$")
     return f"{value:g}"
 
 
@@ -123,7 +123,7 @@ def assumption_sections(review: Review) -> list[Section]:
                      (f" Not written here: {', '.join(gone)}." if gone else ""))
         out.append(Section("assumptions", _titled(review, "Assumptions", name),
                            ("input", "as written", "drawn", "P5", "P50", "P95"), tuple(rows),
-                           note, name, marked=frozenset(marked), document_only=True))
+                           note, name, left=3, marked=frozenset(marked), document_only=True))
         correlations = result.config.correlations
         if correlations:
             before = review.first.config.correlations
@@ -154,4 +154,4 @@ def status_section(review: Review) -> Section | None:
     rows += [("warning", w) for w in review.warnings]
     if not rows:
         return None
-    return Section("status", "Run status", ("check", "result"), tuple(rows))
+    return Section("status", "Run status", ("check", "result"), tuple(rows), left=2)
