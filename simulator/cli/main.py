@@ -7,6 +7,7 @@ distributions to a column of history (see :mod:`simulator.cli.fit`).
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import threading
@@ -18,7 +19,7 @@ import click
 
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
-from ..config.overrides import Override, parse_set
+from ..config.overrides import Override, parse_literal, parse_scale, parse_set
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
 from ..engine.runner import draw_seed, run
@@ -87,8 +88,9 @@ def _output_format(output: str | None, fmt: str | None) -> str:
 
 
 def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
-               seed: str | None, percentiles: str | None, at: str | None) -> list[Override]:
-    out = [parse_set(s) for s in sets]
+               seed: str | None, percentiles: str | None, at: str | None,
+               scales: tuple[str, ...] = ()) -> list[Override]:
+    out = [parse_set(s) for s in sets] + [parse_scale(s) for s in scales]
     flags = [("simulation.paths", _int_flag(paths, "--paths", 1), "--paths"),
              ("simulation.months", _int_flag(months, "--months", 1), "--months"),
              ("simulation.seed", _int_flag(seed, "--seed", 0), "--seed"),
@@ -97,6 +99,50 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
              ("simulation.report_months", _list_flag(at, "--at", int), "--at")]
     out += [Override(key, value, label) for key, value, label in flags if value is not None]
     return out
+
+
+SCENARIO = re.compile(r"\s*([A-Za-z0-9_][A-Za-z0-9_-]*)\s*:(.*)\Z", re.S)
+
+
+def _split_top(text: str) -> list[str]:
+    """Split at the commas outside brackets, braces and quotes."""
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [p.strip() for p in [*parts, text[start:]] if p.strip()]
+
+
+def _scenario(text: str) -> tuple[str, list[Override]]:
+    """``--scenario NAME:KEY=VALUE,KEY*=FACTOR,...``: the first config with overrides."""
+    match = SCENARIO.match(text)
+    items = _split_top(match.group(2)) if match else []
+    if not match or not items:
+        raise ConfigError("", f"expected NAME:KEY=VALUE,... such as "
+                              f"slow_close:funnel.customer.rate*=0.7 (got {text!r})",
+                          "--scenario")
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if key.endswith("*"):
+            out.append(parse_scale(f"{key[:-1]}={value}", "--scenario"))
+        elif sep:
+            out.append(Override(parse_set(f"{key}=0").key, parse_literal(value.strip(),
+                                                                           "--scenario"),
+                                "--scenario"))
+        else:
+            raise ConfigError("", f"expected KEY=VALUE or KEY*=FACTOR (got {item!r})",
+                              "--scenario")
+    return match.group(1), out
 
 
 def _check_full(config: Config, budget: int | None, paths: int) -> None:
@@ -129,7 +175,8 @@ def _precision(text: str | None) -> float | None:
     except ValueError:
         value = -1.0
     if not 0 < value < 1:
-        raise ConfigError("", f"must be a relative precision such as 1% (got {text!r})",
+        hint = f"; did you mean {text}%?" if not text.endswith("%") and 1 <= value < 100 else ""
+        raise ConfigError("", f"must be a relative precision such as 1% (got {text!r}{hint})",
                           "--precision")
     return value
 
@@ -202,6 +249,12 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--at", metavar="LIST", help="Report months, e.g. 12,24.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Set a config value (TOML literal), e.g. funnel.sql.rate=0.25. Repeatable.")
+@click.option("--scale", "scales", multiple=True, metavar="KEY=FACTOR",
+              help="Multiply an input (a number or a distribution) by FACTOR, e.g. "
+                   "funnel.customer.rate=0.7. Repeatable.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME:KEY=VALUE,...",
+              help="Add a scenario: the first config with overrides (KEY=VALUE sets, "
+                   "KEY*=FACTOR scales), side by side with common random numbers. Repeatable.")
 @click.option("--output", metavar="FILE",
               help="Write to FILE (.csv, .json, .md, .txt, .parquet, .html) instead of "
                    "printing.")
@@ -227,7 +280,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
-             sets: tuple[str, ...], output: str | None, fmt: str | None,
+             sets: tuple[str, ...], scales: tuple[str, ...], scenarios: tuple[str, ...],
+             output: str | None, fmt: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
@@ -237,11 +291,18 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     Several CONFIGs are run as scenarios side by side with common random numbers.
     To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
-    overrides = _overrides(sets, paths, months, seed, percentiles, at)
+    overrides = _overrides(sets, paths, months, seed, percentiles, at, scales)
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)
+    names = _scenario_names(configs)
     loaded = [load_config(path, overrides) for path in configs]
+    for name, extra in map(_scenario, scenarios):
+        if name in names:
+            raise ConfigError("", f"scenario name {name!r} is taken (scenarios: "
+                                  f"{', '.join(names)})", "--scenario")
+        names.append(name)
+        loaded.append(load_config(configs[0], [*overrides, *extra]))
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)
@@ -259,7 +320,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
         _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths)
     how = Execution(n_workers, _client(scheduler), budget, keep)
     try:
-        results, history = _run_all(loaded, _scenario_names(configs), how, quiet,
+        results, history = _run_all(loaded, names, how, quiet,
                                     overrides, target, cap)
     finally:
         if how.client is not None:

@@ -21,7 +21,24 @@ from ..engine.results import compare, defined, path_mean, percentile_label, perc
 if TYPE_CHECKING:
     from ..engine.results import Result
 
-TARGET = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*(<=|>=|<|>|==)\s*([-+0-9.eE_]+)\s*\Z")
+TARGET = re.compile(r"\s*([a-z][a-z0-9_.]*)\s*@\s*(<=)?\s*(\d+)\s*(<=|>=|<|>|==)\s*(\S.*?)\s*\Z")
+#: A threshold as the tables print it: 1.2M, 1,200,000, $250k, -54.3k, 3, 1e6.
+NUMBER = re.compile(r"([-+]?)\$?((?:\d[\d,_]*)?\.?\d*(?:[eE][-+]?\d+)?)([kKmMbBtT]?)\Z")
+SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parse_number(text: str) -> float:
+    """A threshold in the forms the tables print.
+
+    >>> parse_number("1.2M"), parse_number("1,200,000"), parse_number("$250k"), parse_number("-3")
+    (1200000.0, 1200000.0, 250000.0, -3.0)
+    """
+    match = NUMBER.match(text.strip())
+    if not match or not any(c.isdigit() for c in match.group(2)):
+        raise ValueError(text)
+    sign, digits, suffix = match.groups()
+    value = float(digits.replace(",", "").replace("_", "")) * SUFFIXES[suffix.lower()]
+    return -value if sign == "-" else value
 METRIC_AT = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*\Z")
 
 
@@ -94,38 +111,57 @@ def interval_table(result: Result, month: int, level: float = 0.95) -> pd.DataFr
 
 @dataclass(frozen=True)
 class Target:
-    """A probability question such as ``arr@24>=1000000``."""
+    """A probability question such as ``arr@24>=1000000`` (at month 24), or
+    ``customers@<=24>=200`` (in some month up to 24)."""
 
     metric: str
     month: int
     op: str
     threshold: float
+    by: bool = False  # True: in some month up to ``month``
 
     @property
     def label(self) -> str:
         value = self.threshold
         shown = f"{value:,.0f}" if value == int(value) else f"{value:g}"
-        return f"P({self.metric}@{self.month} {self.op} {shown})"
+        return f"P({self.metric}@{'<=' if self.by else ''}{self.month} {self.op} {shown})"
+
+    @property
+    def statistic(self) -> str:
+        """The name of its probability in the tidy frame."""
+        return f"P({self.op} {self.threshold:g}{' by then' if self.by else ''})"
 
     @classmethod
     def parse(cls, text: str, metrics: tuple[str, ...], months: int) -> Target:
-        """Parse ``METRIC@MONTH OP NUMBER``; errors name the ``--target`` flag."""
+        """Parse ``METRIC@MONTH OP NUMBER`` or ``METRIC@<=MONTH OP NUMBER``; errors name the
+        ``--target`` flag."""
         match = TARGET.match(text)
         if not match:
-            raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as arr@24>=1000000 "
+            raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as arr@24>=1.2M, or "
+                                  f"METRIC@<=MONTH OP NUMBER for some month up to MONTH "
                                   f"(got {text!r})", "--target")
-        metric, month, op, number = match.groups()
+        metric, by, month, op, number = match.groups()
         _check_metric(metric, metrics, "--target")
         _check_month(int(month), months, "--target")
         try:
-            threshold = float(number)
+            threshold = parse_number(number)
         except ValueError:
-            raise ConfigError("", f"{number!r} is not a number", "--target") from None
-        return cls(metric, int(month), op, threshold)
+            raise ConfigError("", f"{number!r} is not a number (forms: 1200000, 1,200,000, "
+                                  f"1.2M, 250k)", "--target") from None
+        return cls(metric, int(month), op, threshold, by is not None)
 
     def evaluate(self, result: Result, level: float = 0.95) -> tuple[float, float, float]:
         """Probability and its Wilson interval."""
-        hits = int(compare(result.at(self.metric, self.month), self.op, self.threshold).sum())
+        if self.by:
+            if result.reduced:
+                raise ConfigError("", f"{self.label} needs every month of every path, and this "
+                                      f"run keeps only some (raise --memory or lower --paths)",
+                                  "--target")
+            hits = int(compare(result[self.metric][:, :self.month], self.op,
+                               self.threshold).any(axis=1).sum())
+        else:
+            hits = int(compare(result.at(self.metric, self.month), self.op,
+                               self.threshold).sum())
         low, high = wilson_interval(hits, result.paths, level)
         return hits / result.paths, low, high
 

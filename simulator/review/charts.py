@@ -122,7 +122,8 @@ def payback_chart(ax: Any, review: Review) -> None:
     ax.grid(alpha=0.3)
     lines = ax.get_legend_handles_labels()
     more = share_ax.get_legend_handles_labels()
-    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, loc="best", framealpha=0.6)
+    ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=7, ncol=2,
+              loc="upper center", bbox_to_anchor=(0.5, -0.14))
 
 
 def shared_bins(review: Review, metric: str) -> np.ndarray:
@@ -142,6 +143,11 @@ def shared_bins(review: Review, metric: str) -> np.ndarray:
     return np.linspace(low, high, 61)
 
 
+def _share(p: float) -> str:
+    """A share of paths for a legend: ``<0.1%`` rather than a misleading ``0.0%``."""
+    return "<0.1%" if 0 < p < 0.001 else f"{p:.1%}"
+
+
 def histogram(ax: Any, review: Review, name: str, metric: str, bins: np.ndarray) -> None:
     """Distribution of ``metric`` at each report month in scenario ``name``, as shares of
     paths in bins shared with the other months and scenarios."""
@@ -151,8 +157,8 @@ def histogram(ax: Any, review: Review, name: str, metric: str, bins: np.ndarray)
         inside = values[(values >= bins[0]) & (values <= bins[-1])]
         infinite = float(np.mean(np.isinf(values)))
         beyond = 1 - len(inside) / len(values) - infinite
-        notes = [f"{infinite:.0%} inf"] if infinite else []
-        notes += [f"{beyond:.1%} beyond the axis"] if beyond > 0 else []
+        notes = [f"{_share(infinite)} inf"] if infinite else []
+        notes += [f"{_share(beyond)} beyond the axis"] if beyond > 0 else []
         ax.hist(inside, bins=bins, weights=np.full(len(inside), 100 / len(values)),
                 histtype="step", lw=1.8, color=PALETTE[i % len(PALETTE)],
                 label=f"month {month}" + (f" ({', '.join(notes)})" if notes else ""))

@@ -134,7 +134,7 @@ class Review:
         base.insert(2, "input", "")
         rows: list[tuple[str, str, str, int | None, str, float]] = []
         for target, p, low, high in self.target_values[name]:
-            stat = f"P({target.op} {target.threshold:g})"
+            stat = target.statistic
             rows += [("targets", target.metric, "", target.month, s, v)
                      for s, v in ((stat, p), (f"{stat}_low", low), (f"{stat}_high", high))]
         if result.config.depth.shocks:

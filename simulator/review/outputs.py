@@ -92,8 +92,28 @@ def report_html(review: Review, png: bytes | None = None) -> str:
     return render_html(review, png if png is not None else charts_if_possible(review))
 
 
+INPUT_PREFIX = "input:"
+
+
+def drawn_inputs(result: Result) -> dict[str, np.ndarray]:
+    """Each uncertain input's draws, one value per path and month (a per-path draw repeated
+    over the months), keyed ``input:<dotted name>``; constants are left out."""
+    n, months = result.paths, result.months
+    out = {}
+    for name, inp in result.config.inputs.items():
+        if inp.dist.is_constant:
+            continue
+        value = np.asarray(result.params.whole(name), dtype=np.float64)
+        if value.ndim == 1:
+            value = np.repeat(value, months).reshape(n, months)
+        out[INPUT_PREFIX + name] = np.broadcast_to(value, (n, months)).ravel()
+    return out
+
+
 def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
-    """Every path's trajectory of every metric: columns scenario, path, month, metrics..."""
+    """Every path's trajectory of every metric, then the inputs it drew: columns scenario,
+    path, month, metrics..., ``input:<name>``... (so research code can regress outputs on
+    inputs)."""
     frames = []
     for name, result in results.items():
         n, months = result.paths, result.months
@@ -103,6 +123,7 @@ def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
             "month": np.tile(np.arange(1, months + 1), n),
         }
         data.update({metric: result[metric].ravel() for metric in result.metrics})
+        data.update(drawn_inputs(result))
         frames.append(pd.DataFrame(data))
     return pd.concat(frames, ignore_index=True)
 

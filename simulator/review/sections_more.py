@@ -64,12 +64,18 @@ def _value(value: Any, kind: str) -> str:
 
 
 def written_form(inp: Input) -> str:
-    """What the config wrote for an input, in its unit (``beta: p5 28%, p95 52%``)."""
-    spec = inp.written
+    """What the config wrote for an input, in its unit (``beta: p5 28%, p95 52%``; a
+    ``--scale`` factor as ``0.7 x (...)``)."""
+    return _written(inp.written, inp)
+
+
+def _written(spec: Any, inp: Input) -> str:
+    if isinstance(spec, Mapping) and "scale" in spec and "of" in spec:
+        return f"{spec['scale']:g} x ({_written(spec['of'], inp)})"
     if not isinstance(spec, Mapping):
         return _value(spec, inp.kind)
     dist = spec.get("dist", "?")
-    if dist == "mixture" or dist == "empirical":
+    if dist in ("mixture", "empirical"):
         return inp.dist.describe()
     parts = []
     for key, value in spec.items():
