@@ -59,3 +59,11 @@ def test_target_up_to_a_month_counts_any_month(base_toml):
     at = Target.parse("customers@24>=70", metrics, months).evaluate(result)[0]
     ever = Target.parse("customers@<=24>=70", metrics, months).evaluate(result)[0]
     assert ever >= at and ever == float((result["customers"][:, :24] >= 70).any(axis=1).mean())
+
+
+def test_target_up_to_a_month_in_a_reduced_run_fails_before_running(capsys, base_toml):
+    with pytest.raises(SystemExit) as info:
+        main([str(base_toml), "--paths", "30000", "--memory", "20MB", "--target",
+              "customers@<=24>=70"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and err.startswith("error: --target: a METRIC@<=MONTH target")

@@ -145,11 +145,12 @@ def _scenario(text: str) -> tuple[str, list[Override]]:
     return match.group(1), out
 
 
-def _check_full(config: Config, budget: int | None, paths: int) -> None:
+def _check_full(config: Config, budget: int | None, paths: int, flag: str = "--paths-out",
+                what: str = "writing every trajectory of") -> None:
     if plan(config, paths, (), budget).reduced:
-        raise ConfigError("", f"writing every trajectory of {paths:,} paths x "
-                              f"{config.simulation.months} months needs more than the memory "
-                              f"budget (raise --memory or lower --paths)", "--paths-out")
+        raise ConfigError("", f"{what} {paths:,} paths x {config.simulation.months} months "
+                              f"needs more than the memory budget (raise --memory or lower "
+                              f"--paths)", flag)
 
 
 def _scenario_names(paths: tuple[str, ...]) -> list[str]:
@@ -264,16 +265,19 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--ci", metavar="LEVEL", help="Show the Monte Carlo error: order-statistic "
                                             "intervals of percentiles, e.g. --ci 95.")
 @click.option("--target", "targets", multiple=True, metavar="METRIC@MONTH OP X",
-              help="Probability of a target, e.g. 'arr@24>=1000000'. Repeatable.")
+              help="Probability of a target with its Wilson interval, e.g. 'arr@24>=1.2M', "
+                   "or in some month up to 24: 'customers@<=24>=200'. Repeatable.")
 @click.option("--sensitivity", metavar="METRIC@MONTH",
               help="Tornado table of every uncertain input, e.g. cac_payback_months@12.")
 @click.option("--precision", metavar="PCT", help="Double the paths until P10/P50/P90 of the "
                                                   "headline metrics are this precise, e.g. 1%.")
 @click.option("--max-paths", metavar="N", help="Cap for --precision (default 1,000,000).")
-@click.option("--plot", metavar="FILE.png", help="Fan charts, histograms, tornado (matplotlib).")
+@click.option("--plot", metavar="FILE.png", help="Fan charts, histograms and tornado of every "
+                                                  "scenario (the plot extra: matplotlib).")
 @click.option("--report", "report_file", metavar="FILE.html",
               help="Self-contained HTML risk-review report.")
-@click.option("--paths-out", metavar="FILE", help="Every path's trajectories (.parquet, .csv).")
+@click.option("--paths-out", metavar="FILE", help="Every path's trajectories and drawn "
+                                                   "inputs (.parquet, .csv).")
 @click.option("--memory", metavar="SIZE", help="Memory for trajectories (default 1GiB); a "
                                                "bigger run keeps only what is reported.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
@@ -318,6 +322,10 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     keep = tuple(t.month for t in asked) + ((tornado[1],) if tornado else ())
     if paths_out is not None:
         _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths)
+    if any(t.by for t in asked):  # "in some month up to m" reads every month of every path
+        _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths,
+                    "--target", "a METRIC@<=MONTH target reads every month, and keeping "
+                                "every month of")
     how = Execution(n_workers, _client(scheduler), budget, keep)
     try:
         results, history = _run_all(loaded, names, how, quiet,

@@ -6,7 +6,7 @@ names in words. The text, Markdown and HTML renderers all show the cells formatt
 >>> fmt(2.0000001, "#", whole=True), fmt(float("nan"), "x"), pct(0.1234)
 ('2', 'n/a', '12.3%')
 >>> label("cac_payback_months"), label("paid_search.cac"), label("lead")
-('CAC payback (months)', 'paid_search CAC ($)', 'lead (count)')
+('CAC payback (months)', 'paid_search CAC ($)', 'Lead (count)')
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def unit(metric: str) -> str:
 def label(metric: str) -> str:
     """A metric's name in words with its unit, e.g. ``CAC payback (months)``."""
     prefix, _, last = metric.rpartition(".")
-    words = WORDS.get(last, last)
+    words = WORDS.get(last, last.replace("_", " ").capitalize())
     if prefix:
         words = f"{prefix} {words}"
     return f"{words} ({UNIT_WORDS[unit(metric)]})"

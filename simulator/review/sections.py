@@ -7,14 +7,13 @@ sections carry their scenario, so a review of several scenarios shows each one l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..engine.results import HEADLINES, percentile_label, percentiles
-from .cells import fmt, headline_label, pct, plus_minus, unit
+from .cells import UNIT_NAMES, fmt, headline_label, pct, plus_minus, unit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,8 +105,6 @@ def percentile_section(review: Review, name: str, month: int) -> Section:
 
 
 def _unit_name(kind: str) -> str:
-    from .cells import UNIT_NAMES
-
     return UNIT_NAMES[kind]
 
 
@@ -232,10 +229,6 @@ def sections(review: Review) -> list[Section]:
     if status is not None:
         out.append(status)
     return out
-
-
-def scenario_sections(all_sections: list[Section], name: str) -> Iterator[Section]:
-    return (s for s in all_sections if s.scenario == name)
 
 
 def heading(review: Review) -> tuple[str, list[str]]:
