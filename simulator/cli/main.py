@@ -7,7 +7,6 @@ distributions to a column of history (see :mod:`simulator.cli.fit`).
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import threading
@@ -19,7 +18,7 @@ import click
 
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
-from ..config.overrides import Override, parse_literal, parse_scale, parse_set
+from ..config.overrides import Override, parse_scale, parse_set
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
 from ..engine.runner import draw_seed, run
@@ -30,6 +29,7 @@ from ..review.cells import pct
 from ..review.contents import Review
 from ..review.convergence import Step, run_to_precision
 from ..review.io import atomic_write
+from .scenarios import parse_scenario
 
 
 def _int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -99,50 +99,6 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
              ("simulation.report_months", _list_flag(at, "--at", int), "--at")]
     out += [Override(key, value, label) for key, value, label in flags if value is not None]
     return out
-
-
-SCENARIO = re.compile(r"\s*([A-Za-z0-9_][A-Za-z0-9_-]*)\s*:(.*)\Z", re.S)
-
-
-def _split_top(text: str) -> list[str]:
-    """Split at the commas outside brackets, braces and quotes."""
-    parts, depth, quote, start = [], 0, "", 0
-    for i, char in enumerate(text):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return [p.strip() for p in [*parts, text[start:]] if p.strip()]
-
-
-def _scenario(text: str) -> tuple[str, list[Override]]:
-    """``--scenario NAME:KEY=VALUE,KEY*=FACTOR,...``: the first config with overrides."""
-    match = SCENARIO.match(text)
-    items = _split_top(match.group(2)) if match else []
-    if not match or not items:
-        raise ConfigError("", f"expected NAME:KEY=VALUE,... such as "
-                              f"slow_close:funnel.customer.rate*=0.7 (got {text!r})",
-                          "--scenario")
-    out = []
-    for item in items:
-        key, sep, value = item.partition("=")
-        if key.endswith("*"):
-            out.append(parse_scale(f"{key[:-1]}={value}", "--scenario"))
-        elif sep:
-            out.append(Override(parse_set(f"{key}=0").key, parse_literal(value.strip(),
-                                                                           "--scenario"),
-                                "--scenario"))
-        else:
-            raise ConfigError("", f"expected KEY=VALUE or KEY*=FACTOR (got {item!r})",
-                              "--scenario")
-    return match.group(1), out
 
 
 def _check_full(config: Config, budget: int | None, paths: int, flag: str = "--paths-out",
@@ -301,7 +257,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     kind = _output_format(output, fmt)
     names = _scenario_names(configs)
     loaded = [load_config(path, overrides) for path in configs]
-    for name, extra in map(_scenario, scenarios):
+    for name, extra in map(parse_scenario, scenarios):
         if name in names:
             raise ConfigError("", f"scenario name {name!r} is taken (scenarios: "
                                   f"{', '.join(names)})", "--scenario")
