@@ -56,11 +56,11 @@ def _value(value: Any, kind: str) -> str:
     """A number of an input in the input's unit: rates and growth as percentages."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if kind in ("rate", "growth", "elasticity"):
+    if kind in ("rate", "growth"):
         return f"{100 * value:.3g}%"
     if kind in ("money", "count", "real"):
         return fmt(float(value), "#" if kind == "count" else "$")
-    return f"{value:g}"
+    return f"{value:.3g}"
 
 
 def written_form(inp: Input) -> str:
