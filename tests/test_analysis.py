@@ -108,8 +108,9 @@ def test_csv_and_json_exports_round_trip(capsys, base_toml):
     argv = [str(base_toml), "--paths", "400", "--ci", "95", "--target", "arr@24>=1200000",
             "--sensitivity", "customers@24"]
     frame = pd.read_csv(io.StringIO(_cli(capsys, *argv, "--format", "csv")))
-    assert list(frame.columns) == ["scenario", "metric", "month", "statistic", "value"]
-    doc = json.loads(_cli(capsys, *argv, "--format", "json"))
+    assert list(frame.columns) == ["scenario", "section", "metric", "input", "month",
+                                   "statistic", "value"]
+    doc = json.loads(_cli(capsys, *argv, "--format", "json"))["scenarios"]["base"]
     p50 = frame.query("metric == 'customers' and month == 24 and statistic == 'p50'").value
     assert p50.item() == doc["tables"]["24"]["customers"]["p50"]
     low = frame.query("metric == 'customers' and month == 24 and statistic == 'p50_low'").value

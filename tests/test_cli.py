@@ -45,7 +45,7 @@ def test_csv_is_byte_identical_for_the_same_seed(capsys, base_toml, tmp_path):
     assert _run(capsys, str(base_toml), *FAST, "--output", str(a))[0] == 0
     assert _run(capsys, str(base_toml), *FAST, "--output", str(b))[0] == 0
     assert a.read_bytes() == b.read_bytes()
-    assert a.read_text().splitlines()[0] == "scenario,metric,month,statistic,value"
+    assert a.read_text().splitlines()[0] == "scenario,section,metric,input,month,statistic,value"
     code, out, _ = _run(capsys, str(base_toml), *FAST, "--seed", "3", "--format", "csv")
     assert code == 0 and out != a.read_text()
 
@@ -61,8 +61,9 @@ def test_json_is_strict_and_writes_inf_as_string(capsys, base_toml):
                         "--set", "funnel.customer.rate=0")
     assert code == 0
     doc = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
-    assert doc["tables"]["12"]["cac"]["p50"] == "inf"
-    assert doc["seed"] == 2026 and doc["report_months"] == [12, 24, 36]
+    base = doc["scenarios"]["base"]  # one shape for one or several configs
+    assert base["tables"]["12"]["cac"]["p50"] == "inf"
+    assert base["seed"] == 2026 and base["report_months"] == [12, 24, 36]
 
 
 def test_set_and_flag_precedence(capsys, base_toml):
@@ -70,7 +71,7 @@ def test_set_and_flag_precedence(capsys, base_toml):
                         "--paths", "60", "--set", "revenue.arpa.mean=600", "--format", "json",
                         "--at", "6,12", "--percentiles", "50", "--months", "12")
     assert code == 0
-    doc = json.loads(out)
+    doc = json.loads(out)["scenarios"]["base"]
     assert doc["paths"] == 60 and doc["months"] == 12 and doc["report_months"] == [6, 12]
     assert list(doc["tables"]["6"]["mrr"]) == ["p50", "mean"]
 

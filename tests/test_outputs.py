@@ -29,7 +29,8 @@ def test_parquet_exports_round_trip(capsys, base_toml, tmp_path):
     _cli(capsys, base_toml, "--paths", "300", "--months", "12", "--at", "12", "--output", table,
          "--paths-out", trajectories)
     tidy = pd.read_parquet(table)
-    assert list(tidy.columns) == ["scenario", "metric", "month", "statistic", "value"]
+    assert list(tidy.columns) == ["scenario", "section", "metric", "input", "month",
+                                  "statistic", "value"]
     paths = pd.read_parquet(trajectories)
     assert len(paths) == 300 * 12
     result = simulator.run(simulator.load_config(base_toml), paths=300)
@@ -104,6 +105,7 @@ def test_html_report_renders_in_headless_chromium(capsys, base_toml, tmp_path):
         browser.close()
     assert problems == []
     assert images and all(w > 0 for w in images)
-    assert {"Scenarios side by side", "Headline percentiles", "Targets", "Charts",
-            "Assumptions"} <= set(headings)
+    assert {"Scenarios side by side", "Headline percentiles: base",
+            "Headline percentiles: downside", "Targets", "Charts", "Assumptions: base",
+            "Assumptions: downside"} <= set(headings)
     assert shot.stat().st_size > 100_000

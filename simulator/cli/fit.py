@@ -3,6 +3,8 @@ print the ranking with the TOML to paste into a config."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pandas as pd
 
@@ -20,6 +22,11 @@ from ..config.errors import ConfigError
 @click.option("--top", default=None, type=int, metavar="N", help="Show only the best N fits.")
 def fit_command(csv_file: str, column: str, families: str | None, top: int | None) -> None:
     """Fit distribution families to a column of HISTORY.csv, ranked by AIC."""
+    if top is not None and top < 1:
+        raise ConfigError("", f"must be >= 1 (got {top})", "--top")
+    if Path(csv_file).is_dir():
+        raise ConfigError("", "is a directory, not a CSV file (give the history file in it, "
+                              "e.g. simulate fit DIR/history.csv --column NAME)", csv_file)
     try:
         values = read_column(csv_file, column)
         chosen = [f.strip() for f in families.split(",")] if families else None
@@ -28,7 +35,7 @@ def fit_command(csv_file: str, column: str, families: str | None, top: int | Non
         flag = {"column": "--column", "families": "--families"}.get(err.param, "")
         raise ConfigError(err.param if not flag else "", err.reason, flag or csv_file) from None
     if top is not None:
-        fits = fits[: max(top, 1)]
+        fits = fits[:top]
     click.echo(f"{csv_file}: column {column!r}, {len(values)} values; ranked by AIC "
                f"(lower is better; KS p-values are optimistic: parameters were fitted)")
     click.echo(format_ranking(ranking(fits)).rstrip("\n"))

@@ -19,16 +19,18 @@ import click
 
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
-from ..config.overrides import Override, parse_set
+from ..config.overrides import Override, parse_scale, parse_set
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
 from ..engine.runner import draw_seed, run
 from ..engine.storage import parse_size, plan
 from ..review import outputs, report
 from ..review.analysis import Target, parse_metric_at
+from ..review.cells import pct
 from ..review.contents import Review
 from ..review.convergence import Step, run_to_precision
 from ..review.io import atomic_write
+from .scenarios import parse_scenario
 
 
 def _int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -87,8 +89,9 @@ def _output_format(output: str | None, fmt: str | None) -> str:
 
 
 def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
-               seed: str | None, percentiles: str | None, at: str | None) -> list[Override]:
-    out = [parse_set(s) for s in sets]
+               seed: str | None, percentiles: str | None, at: str | None,
+               scales: tuple[str, ...] = ()) -> list[Override]:
+    out = [parse_set(s) for s in sets] + [parse_scale(s) for s in scales]
     flags = [("simulation.paths", _int_flag(paths, "--paths", 1), "--paths"),
              ("simulation.months", _int_flag(months, "--months", 1), "--months"),
              ("simulation.seed", _int_flag(seed, "--seed", 0), "--seed"),
@@ -99,11 +102,12 @@ def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
     return out
 
 
-def _check_full(config: Config, budget: int | None, paths: int) -> None:
+def _check_full(config: Config, budget: int | None, paths: int, flag: str = "--paths-out",
+                what: str = "writing every trajectory of") -> None:
     if plan(config, paths, (), budget).reduced:
-        raise ConfigError("", f"writing every trajectory of {paths:,} paths x "
-                              f"{config.simulation.months} months needs more than the memory "
-                              f"budget (raise --memory or lower --paths)", "--paths-out")
+        raise ConfigError("", f"{what} {paths:,} paths x {config.simulation.months} months "
+                              f"needs more than the memory budget (raise --memory or lower "
+                              f"--paths)", flag)
 
 
 def _scenario_names(paths: tuple[str, ...]) -> list[str]:
@@ -129,7 +133,8 @@ def _precision(text: str | None) -> float | None:
     except ValueError:
         value = -1.0
     if not 0 < value < 1:
-        raise ConfigError("", f"must be a relative precision such as 1% (got {text!r})",
+        hint = f"; did you mean {text}%?" if not text.endswith("%") and 1 <= value < 100 else ""
+        raise ConfigError("", f"must be a relative precision such as 1% (got {text!r}{hint})",
                           "--precision")
     return value
 
@@ -202,6 +207,12 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--at", metavar="LIST", help="Report months, e.g. 12,24.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Set a config value (TOML literal), e.g. funnel.sql.rate=0.25. Repeatable.")
+@click.option("--scale", "scales", multiple=True, metavar="KEY=FACTOR",
+              help="Multiply an input (a number or a distribution) by FACTOR, e.g. "
+                   "funnel.customer.rate=0.7. Repeatable.")
+@click.option("--scenario", "scenarios", multiple=True, metavar="NAME:KEY=VALUE,...",
+              help="Add a scenario: the first config with overrides (KEY=VALUE sets, "
+                   "KEY*=FACTOR scales), side by side with common random numbers. Repeatable.")
 @click.option("--output", metavar="FILE",
               help="Write to FILE (.csv, .json, .md, .txt, .parquet, .html) instead of "
                    "printing.")
@@ -211,23 +222,27 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--ci", metavar="LEVEL", help="Show the Monte Carlo error: order-statistic "
                                             "intervals of percentiles, e.g. --ci 95.")
 @click.option("--target", "targets", multiple=True, metavar="METRIC@MONTH OP X",
-              help="Probability of a target, e.g. 'arr@24>=1000000'. Repeatable.")
+              help="Probability of a target with its Wilson interval, e.g. 'arr@24>=1.2M', "
+                   "or in some month up to 24: 'customers@<=24>=200'. Repeatable.")
 @click.option("--sensitivity", metavar="METRIC@MONTH",
               help="Tornado table of every uncertain input, e.g. cac_payback_months@12.")
 @click.option("--precision", metavar="PCT", help="Double the paths until P10/P50/P90 of the "
                                                   "headline metrics are this precise, e.g. 1%.")
 @click.option("--max-paths", metavar="N", help="Cap for --precision (default 1,000,000).")
-@click.option("--plot", metavar="FILE.png", help="Fan charts, histograms, tornado (matplotlib).")
+@click.option("--plot", metavar="FILE.png", help="Fan charts, histograms and tornado of every "
+                                                  "scenario (the plot extra: matplotlib).")
 @click.option("--report", "report_file", metavar="FILE.html",
               help="Self-contained HTML risk-review report.")
-@click.option("--paths-out", metavar="FILE", help="Every path's trajectories (.parquet, .csv).")
+@click.option("--paths-out", metavar="FILE", help="Every path's trajectories and drawn "
+                                                   "inputs (.parquet, .csv).")
 @click.option("--memory", metavar="SIZE", help="Memory for trajectories (default 1GiB); a "
                                                "bigger run keeps only what is reported.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
-             sets: tuple[str, ...], output: str | None, fmt: str | None,
+             sets: tuple[str, ...], scales: tuple[str, ...], scenarios: tuple[str, ...],
+             output: str | None, fmt: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
@@ -237,11 +252,18 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     Several CONFIGs are run as scenarios side by side with common random numbers.
     To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
-    overrides = _overrides(sets, paths, months, seed, percentiles, at)
+    overrides = _overrides(sets, paths, months, seed, percentiles, at, scales)
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)
+    names = _scenario_names(configs)
     loaded = [load_config(path, overrides) for path in configs]
+    for name, extra in map(parse_scenario, scenarios):
+        if name in names:
+            raise ConfigError("", f"scenario name {name!r} is taken (scenarios: "
+                                  f"{', '.join(names)})", "--scenario")
+        names.append(name)
+        loaded.append(load_config(configs[0], [*overrides, *extra]))
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)
@@ -257,29 +279,49 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     keep = tuple(t.month for t in asked) + ((tornado[1],) if tornado else ())
     if paths_out is not None:
         _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths)
+    if any(t.by for t in asked):  # "in some month up to m" reads every month of every path
+        _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths,
+                    "--target", "a METRIC@<=MONTH target reads every month, and keeping "
+                                "every month of")
     how = Execution(n_workers, _client(scheduler), budget, keep)
     try:
-        results, history = _run_all(loaded, _scenario_names(configs), how, quiet,
+        results, history = _run_all(loaded, names, how, quiet,
                                     overrides, target, cap)
     finally:
         if how.client is not None:
             how.client.close()
-    review = Review(results, asked, level, tornado)
-    rendered = outputs.render(review, kind, history, target)
-    if plot is not None:
-        atomic_write(plot, outputs.chart_png(review, history, target))
+    review = Review(results, asked, level, tornado, tuple(history or ()), target)
+    png = None
+    if plot is not None or report_file is not None or kind == "html":
+        png = outputs.chart_png(review) if plot is not None else \
+            outputs.charts_if_possible(review)  # rendered once for the PNG and the report
+    rendered = outputs.render(review, kind, png)
+    if plot is not None and png is not None:
+        atomic_write(plot, png)
     if report_file is not None:
-        atomic_write(report_file, outputs.report_html(review, history, target))
+        atomic_write(report_file, outputs.report_html(review, png))
     if paths_out is not None:
         outputs.write_paths(results, paths_out)
-    if history:
-        last = history[-1]
-        print(f"precision: {last.paths:,} paths, worst relative half-width {last.worst:.2%} "
-              f"({last.where}; target {target:.2%})", file=sys.stderr)
+    _status_lines(review)
     if output is None:
         click.echo(rendered, nl=False)
     else:
         atomic_write(output, rendered)
+
+
+def _status_lines(review: Review) -> None:
+    """The run's status on stderr: where --precision ended, and warnings."""
+    if review.history:
+        last, target = review.history[-1], review.precision or 0.0
+        if review.converged:
+            print(f"precision: {last.paths:,} paths, worst relative half-width "
+                  f"{pct(last.worst, 2)} ({last.where}; target {target:.2%})", file=sys.stderr)
+        else:
+            print(f"warning: --precision {target:.2%} not reached: stopped at --max-paths "
+                  f"{last.paths:,} with a worst relative half-width of {pct(last.worst, 2)} "
+                  f"({last.where})", file=sys.stderr)
+    for line in review.warnings:
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _fail(message: str, status: int = 2) -> None:

@@ -246,8 +246,12 @@ def _report_months(value: Any, months: int) -> tuple[int, ...]:
     for item in value:
         month = as_integer(item, key, 1)
         if month > months:
+            within = [m for m in sorted({int(v) for v in value if isinstance(v, int)})
+                      if 1 <= m <= months] or [months]
+            shown = ",".join(map(str, within))
             raise ConfigError(key, f"month {month} is beyond the horizon "
-                                   f"(simulation.months = {months})")
+                                   f"(simulation.months = {months}; report months within it: "
+                                   f"--at {shown} or report_months = [{shown.replace(',', ', ')}])")
         out.add(month)
     return tuple(sorted(out))
 

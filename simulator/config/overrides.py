@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .scaled import Scale
 
 BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 DOTTED_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -94,7 +95,52 @@ def _set_path(table: dict[str, Any], parts: list[str], value: Any, prefix: str) 
             raise ConfigError(where, f"is {inner!r}, not a table: set the whole value instead, "
                                      f"e.g. {where}={{ dist = \"normal\", mean = 1, sd = 0.1 }}")
         table = inner
+    where = ".".join(filter(None, [prefix, *parts]))
+    if isinstance(value, Scale):
+        written = table.get(parts[-1])
+        if written is None:
+            raise ConfigError(where, "is not written in the config (its default is used): "
+                                     "--set it instead")
+        factor = value.factor * written.factor if isinstance(written, Scale) else value.factor
+        table[parts[-1]] = Scale(factor, written.spec if isinstance(written, Scale) else written)
+        return
+    _check_form(table, parts[-1], where)
     table[parts[-1]] = value
+
+
+#: Keys a distribution table may gain without changing its form: truncation bounds, PERT's
+#: lambda, and the options of an input.
+ADDABLE = ("low", "high", "lambda", "vary", "persistence")
+
+
+def _check_form(table: dict[str, Any], key: str, where: str) -> None:
+    """Setting one parameter of a distribution that the written form does not have (``mean``
+    of a p5/p95 input) is refused with the form in use."""
+    if "dist" not in table or key in table or key in ADDABLE or key == "dist":
+        return
+    params = [k for k in table if k not in ("dist", "vary", "persistence")]
+    whole = where.rsplit(".", 1)[0]
+    example = f"{whole}.{params[0]}=..." if params else f"{whole}={{ dist = ... }}"
+    raise ConfigError(where, f"{whole} is written as {table['dist']} with "
+                             f"{', '.join(params) or 'no parameters'}; set one of those (e.g. "
+                             f"--set {example}) or the whole value (--set {whole}={{ dist = "
+                             f"\"{table['dist']}\", {key} = ..., ... }})")
+
+
+def parse_scale(assignment: str, label: str = "--scale") -> Override:
+    """Parse ``dotted.key=FACTOR`` from ``--scale``: the written input times FACTOR."""
+    key, sep, text = assignment.partition("=")
+    key = key.strip()
+    if not sep or not DOTTED_KEY.match(key):
+        raise ConfigError("", f"expected dotted.key=FACTOR such as funnel.customer.rate=0.7 "
+                              f"(got {assignment!r})", label)
+    try:
+        factor = float(text)
+    except ValueError:
+        factor = -1.0
+    if not factor >= 0 or factor == float("inf"):
+        raise ConfigError("", f"{key}: the factor must be a number >= 0 (got {text!r})", label)
+    return Override(key, Scale(factor), label)
 
 
 def attribute(key: str, overrides: Sequence[Override]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from distributions import Distribution, DistributionError
 
 from . import schema
 from .errors import ConfigError, did_you_mean
+from .scaled import Scale, Scaled
 
 STAGE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
@@ -27,6 +28,8 @@ class Input:
     dist: Distribution
     vary: str = "path"  # "path": once per path; "month": redrawn every month
     persistence: float = 0.0  # lag-1 correlation of monthly draws (normal scores)
+    #: what the config wrote (a number or the distribution table); None for a default
+    written: Any = field(default=None, compare=False, hash=False)
 
 
 def check_keys(table: Mapping[str, Any], allowed: Sequence[str], prefix: str) -> None:
@@ -77,8 +80,46 @@ def as_choice(value: Any, key: str, allowed: Sequence[str]) -> str:
     return value
 
 
+#: Parameters of a rate's distribution that are values of the rate (written in percent by
+#: mistake, they are above 1).
+RATE_VALUES = re.compile(r"(value|low|mode|high|mean|p\d+)\Z")
+
+
+def _check_not_percent(name: str, spec: Any) -> None:
+    """A rate written in percent (``rate = 20``, ``low = 40``) is refused with the fraction
+    it probably means."""
+    def fraction(v: float) -> str:
+        return f"{v / 100:g}"
+
+    if isinstance(spec, int | float):
+        if 1 < spec <= 100:
+            raise ConfigError(name, f"is a rate in [0, 1] (got {spec:g}; rates are fractions: "
+                                    f"did you mean {fraction(spec)}?)")
+        return
+    values = {k: v for k, v in spec.items() if RATE_VALUES.match(str(k))
+              and isinstance(v, int | float) and not isinstance(v, bool)}
+    if values and any(v > 1 for v in values.values()) and all(0 <= v <= 100
+                                                            for v in values.values()):
+        given = ", ".join(f"{k} = {v:g}" for k, v in values.items())
+        spread = {k: v for k, v in spec.items() if k == "sd" and isinstance(v, int | float)}
+        meant = ", ".join(f"{k} = {fraction(v)}" for k, v in {**values, **spread}.items())
+        raise ConfigError(name, f"is a rate in [0, 1] (got {given}; rates are fractions: "
+                                f"did you mean {meant}?)")
+
+
 def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
-    low, high, exclusive, allowed = schema.KINDS[kind]
+    if isinstance(spec, Scale):  # --scale: the written input times a factor
+        inner = validate_input(name, kind, spec.spec, base_dir)
+        dist: Distribution = Scaled(inner.dist, spec.factor)
+        try:
+            _check_range(name, kind, dist)
+        except ConfigError:
+            top = schema.KINDS[kind][1] / inner.dist.support()[1]
+            limit = f" (factors up to {top:.3g} keep it inside)" if math.isfinite(top) else ""
+            raise ConfigError(name, f"must be {schema.KINDS[kind][3]}, and {spec.factor:g} x "
+                                    f"{inner.dist.describe()} can fall outside it{limit}") from None
+        return Input(name, kind, dist, inner.vary, inner.persistence, spec.written())
+    written = spec
     vary, persistence = "path", 0.0
     if isinstance(spec, bool) or not isinstance(spec, int | float | dict):
         raise ConfigError(name, f"must be a number or a distribution table such as "
@@ -95,11 +136,20 @@ def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
                 raise ConfigError(f"{name}.persistence", f"must be in [0, 1) (got {persistence})")
     elif not math.isfinite(spec):
         raise ConfigError(name, f"must be a finite number (got {spec})")
+    if kind == "rate":
+        _check_not_percent(name, spec)
     try:
         dist = distributions.parse(spec, base_dir=base_dir, caller_keys=schema.INPUT_OPTIONS)
     except DistributionError as err:
         key = f"{name}.{err.param}" if err.param else name
         raise ConfigError(key, err.reason) from None
+    _check_range(name, kind, dist)
+    return Input(name, kind, dist, vary, persistence, written)
+
+
+def _check_range(name: str, kind: str, dist: Distribution) -> None:
+    """Refuse a distribution that can leave its input's range."""
+    low, high, exclusive, allowed = schema.KINDS[kind]
     lo, hi = dist.support()
     if dist.is_constant:
         bad = lo < low or lo > high or (exclusive and lo <= low)
@@ -115,6 +165,5 @@ def validate_input(name: str, kind: str, spec: Any, base_dir: Path) -> Input:
             raise ConfigError(name, f"must be {allowed} but {dist.describe()} falls outside "
                                     f"with probability {outside:.3g} (use lognormal or gamma, "
                                     f"or add a low bound)")
-    return Input(name, kind, dist, vary, persistence)
 
 

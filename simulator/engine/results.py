@@ -67,6 +67,17 @@ def percentiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     return np.asarray(out, dtype=np.float64)
 
 
+def defined(values: np.ndarray) -> np.ndarray:
+    """The values that are defined: NRR is NaN (0/0) on paths without customers a year
+    before; percentiles and means are over the other paths.
+
+    >>> defined(np.array([1.0, np.nan, np.inf]))
+    array([ 1., inf])
+    """
+    missing = np.isnan(values)
+    return values[~missing] if missing.any() else values
+
+
 def compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
     """Boolean array of ``values op threshold``."""
     ops = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater,
@@ -166,8 +177,9 @@ class Result:
         qs = tuple(self.config.simulation.percentiles if qs is None else qs)
         rows = {}
         for name in self.metrics:
-            values = self.at(name, month)
-            rows[name] = [*percentiles(values, qs), path_mean(values)]
+            values = defined(self.at(name, month))
+            rows[name] = [*percentiles(values, qs), path_mean(values)] if len(values) else \
+                [np.nan] * (len(qs) + 1)
         columns = [percentile_label(q) for q in qs] + ["mean"]
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
         frame.index.name = "metric"

@@ -73,7 +73,9 @@ def block_economics(shape: ModelShape, p: Parameters, out: dict[str, np.ndarray]
                                 p.whole("revenue.expansion"))
     derived["runway_months"] = runway_months(out["cash"], cols)
     derived["burn_multiple"] = burn_multiple(out["cash"], out["mrr"], cash, mrr, window, cols)
-    derived["nrr"] = nrr(factors, cols=cols)
+    before = np.column_stack([np.broadcast_to(customers, (len(factors),)),
+                              out["customers"][:, :-1]])
+    derived["nrr"] = nrr(factors, cols=cols, empty=before == 0)
     later = (1.0 - _last_month(churn)) * (1.0 + _last_month(p.whole("revenue.expansion")))
     derived["cohort_payback_months"] = cohort_payback_months(new, arpa, margin,
                                                              out["sm_spend"], factors, later,

@@ -131,14 +131,18 @@ def retention_factors(customers: np.ndarray, churned: np.ndarray, start_customer
     return np.multiply(kept, 1.0 + (growth[:, None] if growth.ndim == 1 else growth), out=kept)
 
 
-def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarray:
+def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None,
+        empty: np.ndarray | None = None) -> np.ndarray:
     """Net revenue retention over the trailing ``window`` months (fewer at the start): the
     MRR today of the accounts of ``window`` months ago, over their MRR then. Every retained
-    account follows the same churn and expansion factors, so it is their product."""
+    account follows the same churn and expansion factors, so it is their product.
+    ``empty[:, j]``: True where the book had no customers before month j + 1; NRR is then
+    undefined (NaN, 0/0) in the months whose window starts there."""
     if cols is None:
         logs = np.log(np.maximum(factors, 1e-300))
         gone = trailing_sum((factors == 0).astype(np.float64), window)
-        return np.where(gone > 0, 0.0, np.exp(trailing_sum(logs, window)))
+        out = np.where(gone > 0, 0.0, np.exp(trailing_sum(logs, window)))
+        return _undefined_without_book(out, empty, np.arange(factors.shape[1]), window)
     at = np.asarray(cols)
     lags = range(min(window, factors.shape[1]))
     # only the months inside the windows asked for, and where each lag of ``at`` is in them
@@ -153,7 +157,17 @@ def nrr(factors: np.ndarray, window: int = 12, cols: Columns = None) -> np.ndarr
         where = np.searchsorted(used, at[inside] - lag)
         total[:, inside] += logs[:, where]
         emptied[:, inside] += gone[:, where]
-    return np.where(emptied > 0, 0.0, np.exp(total))
+    return _undefined_without_book(np.where(emptied > 0, 0.0, np.exp(total)), empty, at,
+                                   window)
+
+
+def _undefined_without_book(out: np.ndarray, empty: np.ndarray | None, at: np.ndarray,
+                            window: int) -> np.ndarray:
+    """NaN where the window of the months ``at`` (0-based) starts with an empty book."""
+    if empty is None:
+        return out
+    start = np.maximum(at - window + 1, 0)
+    return np.where(empty[:, start], np.nan, out)
 
 
 def cohort_payback_months(new: np.ndarray, arpa: Value, gross_margin: Value,

@@ -16,12 +16,29 @@ import numpy as np
 import pandas as pd
 
 from ..config.errors import ConfigError
-from ..engine.results import compare, path_mean, percentile_label, percentiles
+from ..engine.results import compare, defined, path_mean, percentile_label, percentiles
 
 if TYPE_CHECKING:
     from ..engine.results import Result
 
-TARGET = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*(<=|>=|<|>|==)\s*([-+0-9.eE_]+)\s*\Z")
+TARGET = re.compile(r"\s*([a-z][a-z0-9_.]*)\s*@\s*(<=)?\s*(\d+)\s*(<=|>=|<|>|==)\s*(\S.*?)\s*\Z")
+#: A threshold as the tables print it: 1.2M, 1,200,000, $250k, -54.3k, 3, 1e6.
+NUMBER = re.compile(r"([-+]?)\$?((?:\d[\d,_]*)?\.?\d*(?:[eE][-+]?\d+)?)([kKmMbBtT]?)\Z")
+SUFFIXES = {"": 1.0, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}
+
+
+def parse_number(text: str) -> float:
+    """A threshold in the forms the tables print.
+
+    >>> parse_number("1.2M"), parse_number("1,200,000"), parse_number("$250k"), parse_number("-3")
+    (1200000.0, 1200000.0, 250000.0, -3.0)
+    """
+    match = NUMBER.match(text.strip())
+    if not match or not any(c.isdigit() for c in match.group(2)):
+        raise ValueError(text)
+    sign, digits, suffix = match.groups()
+    value = float(digits.replace(",", "").replace("_", "")) * SUFFIXES[suffix.lower()]
+    return -value if sign == "-" else value
 METRIC_AT = re.compile(r"\s*([a-z][a-z0-9_]*)\s*@\s*(\d+)\s*\Z")
 
 
@@ -73,8 +90,13 @@ def interval_table(result: Result, month: int, level: float = 0.95) -> pd.DataFr
     qs = result.config.simulation.percentiles
     rows = {}
     for name in result.metrics:
-        values = result.at(name, month)
+        values = defined(result.at(name, month))
         row: dict[str, float] = {}
+        if len(values) == 0:
+            rows[name] = {**{f"{percentile_label(q)}{s}": np.nan for q in qs
+                             for s in ("", "_low", "_high")}, "mean": np.nan,
+                          "mean_se": np.nan}
+            continue
         for q, estimate in zip(qs, percentiles(values, qs), strict=True):
             label = percentile_label(q)
             low, high = order_statistic_interval(values, q, level)
@@ -89,38 +111,57 @@ def interval_table(result: Result, month: int, level: float = 0.95) -> pd.DataFr
 
 @dataclass(frozen=True)
 class Target:
-    """A probability question such as ``arr@24>=1000000``."""
+    """A probability question such as ``arr@24>=1000000`` (at month 24), or
+    ``customers@<=24>=200`` (in some month up to 24)."""
 
     metric: str
     month: int
     op: str
     threshold: float
+    by: bool = False  # True: in some month up to ``month``
 
     @property
     def label(self) -> str:
         value = self.threshold
         shown = f"{value:,.0f}" if value == int(value) else f"{value:g}"
-        return f"P({self.metric}@{self.month} {self.op} {shown})"
+        return f"P({self.metric}@{'<=' if self.by else ''}{self.month} {self.op} {shown})"
+
+    @property
+    def statistic(self) -> str:
+        """The name of its probability in the tidy frame."""
+        return f"P({self.op} {self.threshold:g}{' by then' if self.by else ''})"
 
     @classmethod
     def parse(cls, text: str, metrics: tuple[str, ...], months: int) -> Target:
-        """Parse ``METRIC@MONTH OP NUMBER``; errors name the ``--target`` flag."""
+        """Parse ``METRIC@MONTH OP NUMBER`` or ``METRIC@<=MONTH OP NUMBER``; errors name the
+        ``--target`` flag."""
         match = TARGET.match(text)
         if not match:
-            raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as arr@24>=1000000 "
+            raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as arr@24>=1.2M, or "
+                                  f"METRIC@<=MONTH OP NUMBER for some month up to MONTH "
                                   f"(got {text!r})", "--target")
-        metric, month, op, number = match.groups()
+        metric, by, month, op, number = match.groups()
         _check_metric(metric, metrics, "--target")
         _check_month(int(month), months, "--target")
         try:
-            threshold = float(number)
+            threshold = parse_number(number)
         except ValueError:
-            raise ConfigError("", f"{number!r} is not a number", "--target") from None
-        return cls(metric, int(month), op, threshold)
+            raise ConfigError("", f"{number!r} is not a number (forms: 1200000, 1,200,000, "
+                                  f"1.2M, 250k)", "--target") from None
+        return cls(metric, int(month), op, threshold, by is not None)
 
     def evaluate(self, result: Result, level: float = 0.95) -> tuple[float, float, float]:
         """Probability and its Wilson interval."""
-        hits = int(compare(result.at(self.metric, self.month), self.op, self.threshold).sum())
+        if self.by:
+            if result.reduced:
+                raise ConfigError("", f"{self.label} needs every month of every path, and this "
+                                      f"run keeps only some (raise --memory or lower --paths)",
+                                  "--target")
+            hits = int(compare(result[self.metric][:, :self.month], self.op,
+                               self.threshold).any(axis=1).sum())
+        else:
+            hits = int(compare(result.at(self.metric, self.month), self.op,
+                               self.threshold).sum())
         low, high = wilson_interval(hits, result.paths, level)
         return hits / result.paths, low, high
 
@@ -164,16 +205,21 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
     ``variance_pct`` (rho^2 normalised to 100% over the inputs: the share of the output's
     rank variance each input explains), ``median_if_low`` and ``median_if_high`` (the
     output's median over paths whose input is in its bottom / top decile) and ``swing``
-    (their difference).
+    (their difference; NaN, "cannot tell", when both medians are the same infinity).
     Inputs that are constants never appear.
     """
     from scipy import stats  # slow to import: only when used
     output = result.at(metric, month)
+    keep = ~np.isnan(output)  # NRR is undefined on some paths: rank the others
+    output = output[keep]
     rows = {}
     ranked_output = stats.rankdata(output)
     for name in result.config.inputs:
         values = _path_values(result.params.whole(name))
         if values is None or np.ptp(values) == 0:
+            continue
+        values = np.broadcast_to(values, keep.shape)[keep]
+        if len(values) == 0 or np.ptp(values) == 0:
             continue
         if np.ptp(ranked_output) == 0:
             rho = 0.0
@@ -182,7 +228,10 @@ def sensitivity(result: Result, metric: str, month: int) -> pd.DataFrame:
         low_cut, high_cut = np.quantile(values, [0.1, 0.9])
         low = float(np.median(output[values <= low_cut]))
         high = float(np.median(output[values >= high_cut]))
-        swing = 0.0 if high == low else high - low  # inf - inf would be nan
+        if math.isinf(high) and high == low:
+            swing = math.nan  # both medians infinite: the swing cannot be told
+        else:
+            swing = 0.0 if high == low else high - low
         rows[name] = {"spearman": rho, "median_if_low": low, "median_if_high": high,
                       "swing": swing}
     columns = ["spearman", "median_if_low", "median_if_high", "swing"]

@@ -1,21 +1,31 @@
-"""What a risk review shows: one or more scenarios' results, targets, Monte Carlo error and
-sensitivity, gathered once and rendered by :mod:`simulator.review.report` in any format."""
+"""What a risk review shows: one or more scenarios' results, targets, Monte Carlo error,
+sensitivity, shocks, assumptions and the run's status, gathered once. Its sections
+(:mod:`simulator.review.sections`) feed the text, Markdown and HTML renderers; its tidy frame
+feeds CSV and parquet, and :mod:`simulator.review.report` writes the JSON document."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
-from ..engine.results import Result
+from ..engine.results import Result, percentiles
 from .analysis import Target, interval_table, sensitivity
+from .sections import COMPARED, COMPARED_PERCENTILES, Section, sections
 
-#: Metrics compared side by side across scenarios.
-COMPARED = ("customers", "new_customers", "mrr", "arr", "cac_payback_months", "ltv_to_cac",
-            "cash")
-COMPARED_PERCENTILES = (10.0, 50.0, 90.0)
+if TYPE_CHECKING:
+    from .convergence import Step
+
+__all__ = ["COMPARED", "COMPARED_PERCENTILES", "Review", "TIDY_COLUMNS"]
+
+TIDY_COLUMNS = ["scenario", "section", "metric", "input", "month", "statistic", "value"]
+#: Customers beyond this are more than there are businesses in the world: the run exploded.
+EXPLODED_CUSTOMERS = 1e9
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class Review:
     targets: tuple[Target, ...] = ()
     ci: float | None = None  # confidence level of the intervals, e.g. 0.95
     sensitivity_of: tuple[str, int] | None = None
+    history: tuple[Step, ...] = ()  # the rounds of --precision
+    precision: float | None = None
 
     @property
     def first(self) -> Result:
@@ -66,22 +78,85 @@ class Review:
         metric, month = self.sensitivity_of
         return {name: sensitivity(r, metric, month) for name, r in self.results.items()}
 
-    def tidy(self) -> pd.DataFrame:
-        """Long frame: scenario, metric, month, statistic, value (with ``ci``, every
-        percentile's ``_low``/``_high`` and the mean's ``_se``; then the targets)."""
-        frames = []
+    @cached_property
+    def sections(self) -> list[Section]:
+        """Every table of the review, cells formatted once, in reading order."""
+        return sections(self)
+
+    def undefined_shares(self, name: str, month: int) -> dict[str, float]:
+        """Metric -> share of paths where it is undefined (NaN) at ``month``."""
+        result = self.results[name]
+        out = {}
+        for metric in ("nrr",):
+            if metric in result.metrics:
+                out[metric] = float(np.isnan(result.at(metric, month)).mean())
+        return out
+
+    @property
+    def converged(self) -> bool:
+        """False when ``--precision`` stopped at ``--max-paths`` short of its target."""
+        if not self.history or self.precision is None:
+            return True
+        return self.history[-1].worst <= self.precision
+
+    @cached_property
+    def warnings(self) -> tuple[str, ...]:
+        """Numbers a reader should not trust: runs whose counts or money explode."""
+        out = []
         for name, result in self.results.items():
-            frame = result.tidy(self.intervals[name] if self.ci is not None
-                                else self.tables[name])
-            rows: list[tuple[int, str, str, float]] = []
-            for target, p, low, high in self.target_values[name]:
-                stat = f"P({target.op} {target.threshold:g})"
-                rows += [(target.month, target.metric, stat, p),
-                         (target.month, target.metric, f"{stat}_low", low),
-                         (target.month, target.metric, f"{stat}_high", high)]
-            targets = pd.DataFrame.from_records(rows, columns=list(frame.columns))
-            frame = pd.concat([frame, targets], ignore_index=True) if rows else frame
-            frame.insert(0, "scenario", name)
-            frames.append(frame)
-        return pd.concat(frames, ignore_index=True)[["scenario", "metric", "month",
-                                                      "statistic", "value"]]
+            month = result.report_months[-1]
+            customers = result.at("customers", month)
+            top = float(percentiles(customers, (95,))[0])
+            money = [result.at(m, month) for m in ("mrr", "cash")]
+            if top > EXPLODED_CUSTOMERS or not all(np.isfinite(v).all() for v in money):
+                shown = f"{top:.3g}" if math.isfinite(top) else "inf"
+                out.append(f"{name}: the numbers explode (P95 of customers at month {month} "
+                           f"is {shown}; money overflows or grows past any market): growth "
+                           f"compounding over {result.months} months; check the horizon and "
+                           f"the growth inputs")
+        return tuple(out)
+
+    def tidy(self) -> pd.DataFrame:
+        """Long frame, one row per number: scenario, section (``percentiles``,
+        ``probabilities``, ``targets``, ``sensitivity``, ``shocks``, ``assumptions``),
+        metric, input (the input or shock a row is about), month, statistic, value. With
+        ``ci`` every percentile has ``_low``/``_high`` rows and the mean ``_se``."""
+        frames = [self._scenario_frame(name, result) for name, result in self.results.items()]
+        frame = pd.concat(frames, ignore_index=True)
+        frame["month"] = frame["month"].astype("Int64")
+        return frame[TIDY_COLUMNS]
+
+    def _scenario_frame(self, name: str, result: Result) -> pd.DataFrame:
+        base = result.tidy(self.intervals[name] if self.ci is not None
+                           else self.tables[name])
+        is_prob = base["statistic"].str.startswith("P(")
+        base.insert(0, "section", np.where(is_prob, "probabilities", "percentiles"))
+        base.insert(2, "input", "")
+        rows: list[tuple[str, str, str, int | None, str, float]] = []
+        for target, p, low, high in self.target_values[name]:
+            stat = target.statistic
+            rows += [("targets", target.metric, "", target.month, s, v)
+                     for s, v in ((stat, p), (f"{stat}_low", low), (f"{stat}_high", high))]
+        if result.config.depth.shocks:
+            shocks = result.shock_summary()
+            for shock, row in shocks.iterrows():
+                rows.append(("shocks", "", str(shock), result.months, "active_share",
+                             float(row.iloc[0]) / 100))
+                rows += [("shocks", "", str(shock), m, "P(fired by then)", float(v))
+                         for m, v in zip(self.report_months, row.iloc[1:], strict=True)]
+        if self.sensitivity_of is not None:
+            metric, month = self.sensitivity_of
+            for inp, row in self.tornado[name].iterrows():
+                rows += [("sensitivity", metric, str(inp), month, str(s), float(v))
+                         for s, v in row.items()]
+        from .sections_more import shown_inputs
+
+        for key, inp in shown_inputs(result.config).items():
+            q = inp.dist.ppf(np.array([0.05, 0.5, 0.95]))
+            rows += [("assumptions", "", key, None, s, float(v))
+                     for s, v in zip(("p5", "p50", "p95"), q, strict=True)]
+        extra = pd.DataFrame.from_records(rows, columns=["section", "metric", "input", "month",
+                                                         "statistic", "value"])
+        frame = pd.concat([base, extra], ignore_index=True) if rows else base
+        frame.insert(0, "scenario", name)
+        return frame

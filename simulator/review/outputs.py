@@ -15,7 +15,6 @@ from ..engine.results import Result
 from ..engine.runner import plan_line
 from . import report
 from .contents import Review
-from .convergence import Step
 from .io import atomic_write, check_writable, require
 
 #: --output extensions: the text formats of :mod:`simulator.review.report` plus parquet and html.
@@ -60,42 +59,61 @@ def plans(review: Review) -> dict[str, dict[str, np.ndarray]]:
     return {name: plan_line(result.config) for name, result in review.results.items()}
 
 
-def chart_png(review: Review, history: list[Step] | None = None,
-              precision: float | None = None) -> bytes:
+def chart_png(review: Review) -> bytes:
+    """The charts of ``review`` as one PNG (needs matplotlib)."""
     from .charts import render_png
 
-    return render_png(review, plans(review), history, precision)
+    return render_png(review, plans(review))
 
 
-def render(review: Review, kind: str, history: list[Step] | None = None,
-           precision: float | None = None) -> str | bytes:
-    """The review in ``kind``: a text format, ``parquet`` (the tidy frame) or ``html``."""
+def render(review: Review, kind: str, png: bytes | None = None) -> str | bytes:
+    """The review in ``kind``: a text format, ``parquet`` (the tidy frame) or ``html``
+    (with the charts ``png`` when given)."""
     if kind == "parquet":
         return _parquet(review.tidy())
     if kind == "html":
-        return report_html(review, history, precision)
+        return report_html(review, png)
     return report.render(review, kind)
 
 
-def report_html(review: Review, history: list[Step] | None = None,
-                precision: float | None = None) -> str:
-    """The HTML risk-review report, with charts when matplotlib is installed."""
-    from .html_report import render_html
-
+def charts_if_possible(review: Review) -> bytes | None:
+    """The charts, or None without matplotlib (the report then says it has no charts)."""
     try:
-        png: bytes | None = chart_png(review, history, precision)
+        return chart_png(review)
     except ConfigError:
-        png = None
-    notes = {}
-    if history:
-        last = history[-1]
-        notes["Convergence"] = (f"{last.paths:,} paths; worst relative half-width "
-                                f"{last.worst:.2%} ({last.where})")
-    return render_html(review, png, notes)
+        return None
+
+
+def report_html(review: Review, png: bytes | None = None) -> str:
+    """The HTML risk-review report; ``png``: the charts, rendered once by the caller (when
+    None they are rendered here, if matplotlib is installed)."""
+    from .render_html import render_html
+
+    return render_html(review, png if png is not None else charts_if_possible(review))
+
+
+INPUT_PREFIX = "input:"
+
+
+def drawn_inputs(result: Result) -> dict[str, np.ndarray]:
+    """Each uncertain input's draws, one value per path and month (a per-path draw repeated
+    over the months), keyed ``input:<dotted name>``; constants are left out."""
+    n, months = result.paths, result.months
+    out = {}
+    for name, inp in result.config.inputs.items():
+        if inp.dist.is_constant:
+            continue
+        value = np.asarray(result.params.whole(name), dtype=np.float64)
+        if value.ndim == 1:
+            value = np.repeat(value, months).reshape(n, months)
+        out[INPUT_PREFIX + name] = np.broadcast_to(value, (n, months)).ravel()
+    return out
 
 
 def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
-    """Every path's trajectory of every metric: columns scenario, path, month, metrics..."""
+    """Every path's trajectory of every metric, then the inputs it drew: columns scenario,
+    path, month, metrics..., ``input:<name>``... (so research code can regress outputs on
+    inputs)."""
     frames = []
     for name, result in results.items():
         n, months = result.paths, result.months
@@ -105,6 +123,7 @@ def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
             "month": np.tile(np.arange(1, months + 1), n),
         }
         data.update({metric: result[metric].ravel() for metric in result.metrics})
+        data.update(drawn_inputs(result))
         frames.append(pd.DataFrame(data))
     return pd.concat(frames, ignore_index=True)
 
