@@ -52,6 +52,9 @@ class Scaled(Distribution):
     def mean(self) -> float:
         return self.factor * self.parent.mean()
 
+    def var(self) -> float:
+        return self.factor**2 * self.parent.var()
+
     def support(self) -> tuple[float, float]:
         low, high = self.parent.support()
         return (self.factor * low, self.factor * high) if self.factor else (0.0, 0.0)

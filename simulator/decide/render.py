@@ -11,6 +11,7 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from ..review.charts import figure
 from .targets import shown
 
 if TYPE_CHECKING:
@@ -92,12 +93,8 @@ def allocation_text(a: Allocation) -> str:
 def curves_png(a: Allocation) -> bytes:
     """Each channel's response curve (the new customers a month its month-1 spend buys, mean
     over paths) with the current and the optimal spend marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    fig = figure(7, 4.5)
+    axes = fig.subplots()
     for c in a.channels:
         spends, volumes = a.curves[c.name]
         line = axes.plot(spends, volumes, label=c.name)[0]
@@ -109,9 +106,8 @@ def curves_png(a: Allocation) -> bytes:
     axes.set_title(f"response curves: o now, * optimal ({a.objective})")
     axes.legend(fontsize="small")
     buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=110)
-    plt.close(figure)
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..review.charts import PALETTE, _pyplot
+from ..review.charts import PALETTE, figure
 from .backtest import Backtest, metric_columns
 from .data import History
 
@@ -18,10 +18,10 @@ SHOWN = ("visitors", "new_customers", "customers", "mrr")
 def backtest_png(bt: Backtest, history: History) -> bytes:
     """PNG bytes: one panel per shown metric (history line, each cut's P10-P50-P90 fan) and a
     PIT histogram of every scored forecast."""
-    plt = _pyplot()
     metrics = [m for m in SHOWN if m in metric_columns(history)]
     columns = metric_columns(history)
-    fig, axes = plt.subplots(len(metrics) + 1, 1, figsize=(9, 2.6 * (len(metrics) + 1)))
+    fig = figure(9, 2.6 * (len(metrics) + 1))
+    axes = fig.subplots(len(metrics) + 1, 1)
     x = np.arange(1, history.months + 1)
     for ax, metric in zip(axes, metrics, strict=False):
         ax.plot(x, history.counts(columns[metric]), color="black", lw=1.2, label="actual")
@@ -42,5 +42,4 @@ def backtest_png(bt: Backtest, history: History) -> bytes:
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
-    plt.close(fig)
     return buffer.getvalue()

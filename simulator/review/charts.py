@@ -30,7 +30,7 @@ HISTOGRAMS = ("customers", "mrr")
 Panel = Callable[[Any], None]
 
 
-def _figure(width: float, height: float) -> Any:
+def figure(width: float, height: float) -> Any:
     """A matplotlib Figure that is not managed by pyplot (no backend is switched for
     notebook users; ``savefig`` renders with Agg)."""
     require("matplotlib", "plot", "charts", "--plot")
@@ -244,7 +244,7 @@ def render_png(review: Review, plans: Mapping[str, Mapping[str, np.ndarray]]) ->
     """One PNG of every panel, two a row."""
     drawn = panels(review, plans)
     rows = math.ceil(len(drawn) / 2)
-    fig = _figure(13, 4.4 * rows)
+    fig = figure(13, 4.4 * rows)
     axes = fig.subplots(rows, 2, squeeze=False)
     for ax, panel in zip(axes.ravel(), drawn, strict=False):
         panel(ax)
