@@ -8,6 +8,7 @@ exactly stratified and every marginal stays exact, with or without correlation.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import warnings
 from collections.abc import Mapping, Sequence
@@ -32,11 +33,21 @@ def _words(key: str | int) -> tuple[int, ...]:
 
 
 def root_seed(seed: SeedLike) -> np.random.SeedSequence:
-    """Turn an int, ``SeedSequence``, ``Generator`` or ``None`` into a root ``SeedSequence``."""
+    """Turn an int, ``SeedSequence``, ``Generator`` or ``None`` into a root ``SeedSequence``.
+
+    A ``Generator`` is not advanced: the root comes from a copy of its state, so the same
+    generator always gives the same root, and the caller's own draws are unchanged.
+
+    >>> rng = np.random.default_rng(3)
+    >>> root_seed(rng).entropy == root_seed(rng).entropy
+    True
+    >>> rng.random() == np.random.default_rng(3).random()
+    True
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
     if isinstance(seed, np.random.Generator):
-        return np.random.SeedSequence(int(seed.integers(0, 2**63)))
+        return np.random.SeedSequence(int(copy.deepcopy(seed).integers(0, 2**63)))
     return np.random.SeedSequence(seed)
 
 

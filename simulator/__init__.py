@@ -14,10 +14,11 @@
 from typing import Any
 
 from .config import Config, ConfigError, load_config
-from .engine import Result, run
+from .engine import Execution, Result, RunError, run
 
-__all__ = ["Allocation", "Config", "ConfigError", "NoSolution", "Result", "Solution", "allocate",
-           "backtest", "calibrate", "load_config", "run", "solve"]
+__all__ = ["Allocation", "Config", "ConfigError", "Execution", "NoSolution", "Result",
+           "RunError", "Solution", "allocate", "backtest", "calibrate", "load_config", "run",
+           "solve"]
 
 #: Imported on first use (they need scipy, which a plain run does not pay for).
 _LAZY = {"calibrate": ".history.calibrate", "backtest": ".history.backtest",

@@ -207,3 +207,95 @@ def test_random_toml_text_gives_one_line_and_exit_2(tmp_path_factory, text):
         assert code == 2
         assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1
     assert not math.isnan(code)
+
+
+def extreme_rates() -> st.SearchStrategy[Any]:
+    """A rate at its extremes (0, 1) half of the time, else any valid rate."""
+    return st.one_of(st.sampled_from([0, 1, 0.0, 1.0]), rates())
+
+
+def extreme_amounts(high: float = 1e6) -> st.SearchStrategy[Any]:
+    """Zero half of the time, else any valid amount."""
+    return st.one_of(st.just(0), amounts(high))
+
+
+def lags() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(st.just({}), st.just({"lag": 0}),
+                     st.builds(lambda lam: {"lag": {"dist": "poisson", "lam": lam}},
+                               st.floats(0.1, 3)),
+                     st.builds(lambda w: {"lag_pmf": [w, 1 - w]}, st.floats(0, 1)))
+
+
+@st.composite
+def deep_configs(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid config that uses every depth feature at once (channels of every kind, lags,
+    pipeline, segments, sales team, shocks, early churn, seasonality) at extremes: rates and
+    churn 0 and 1, zero spend and visitors, one path, one month."""
+    stages = ["lead", "sql", "opportunity", "customer"][-draw(st.integers(2, 4)):]
+    months = draw(st.sampled_from([1, 1, 2, 13]))
+    funnel = [{"stage": s, "rate": draw(extreme_rates()), **draw(lags())} for s in stages]
+    share = draw(st.sampled_from([0.0, 1.0, 0.5, 0.3]))
+    segments = [{"name": "small", "share": share, "churn": draw(extreme_rates()),
+                 "arpa": draw(extreme_amounts(1e4)), **draw(lags())},
+                {"name": "large", "share": 1 - share, "churn": draw(extreme_rates()),
+                 "expansion": draw(growths())}]
+    if draw(st.booleans()):
+        for segment in segments:
+            segment["close_rate"] = draw(extreme_rates())
+        for key in ("lag", "lag_pmf"):  # the sales cycle is then a segment lag
+            funnel[-1].pop(key, None)
+    cfg: dict[str, Any] = {
+        "simulation": {"months": months, "paths": draw(st.sampled_from([1, 1, 3, 17])),
+                       "seed": draw(st.integers(0, 2**32)),
+                       "flows": draw(st.sampled_from(["binomial", "expected"])),
+                       "sampling": draw(st.sampled_from(["random", "lhs", "sobol"]))},
+        "start": {"customers": draw(st.sampled_from([0, 1, 50])),
+                  "cash": draw(st.sampled_from([0.0, -1e5, 1e6])),
+                  "pipeline": {stages[0]: draw(st.sampled_from([0, 3, 40.5]))}},
+        "acquisition": {"visitors": draw(extreme_amounts(1e6)),
+                        "visitor_growth": draw(growths())},
+        "funnel": funnel,
+        "revenue": {"arpa": draw(extreme_amounts(1e5)), "expansion": draw(growths()),
+                    "gross_margin": draw(extreme_rates())},
+        "retention": {"churn": draw(extreme_rates()), "early_churn": draw(extreme_rates()),
+                      "early_months": draw(st.integers(1, 3))},
+        "costs": {"marketing": draw(extreme_amounts()), "sales": draw(extreme_amounts()),
+                  "other_opex": draw(extreme_amounts())},
+        "channels": [
+            {"name": "paid", "spend": draw(extreme_amounts(1e5)),
+             "cost_per_unit": draw(st.floats(0.01, 100)),
+             "elasticity": draw(st.sampled_from([0.1, 0.5, 1.0])),
+             "spend_growth": draw(st.floats(-0.5, 0.2)),
+             "rates": {stages[-1]: draw(extreme_rates())}},
+            {"name": "referral", "enters": stages[0], "volume": draw(extreme_amounts(100)),
+             "growth": draw(growths())},
+            {"name": "newsletter", "contacts": draw(extreme_amounts(1e4)),
+             "sends": draw(st.sampled_from([0, 1, 2.5])), "click_rate": draw(extreme_rates()),
+             "click_to_lead": draw(extreme_rates()), "unsubscribe": draw(extreme_rates())},
+        ],
+        "sales_team": {"stage": stages[-2], "reps": draw(st.sampled_from([0, 1, 5])),
+                       "hires_per_month": draw(st.sampled_from([0, 0.25, 2])),
+                       "ramp_months": draw(st.integers(1, 4)),
+                       "opportunities_per_rep": draw(st.sampled_from([0, 0.5, 10])),
+                       "cost_per_rep": draw(extreme_amounts(2e4))},
+        "segments": segments,
+        "seasonality": {"multipliers": draw(st.lists(st.sampled_from([0, 0.5, 1, 2]),
+                                                     min_size=12, max_size=12)),
+                        "first_month": draw(st.integers(1, 12)), "churn": draw(st.booleans())},
+        "shocks": [{"name": "outage", "probability": draw(st.sampled_from([0, 1, 0.3])),
+                    "duration": draw(st.integers(1, 3)),
+                    "impact": draw(st.sampled_from([0, 1, 3])),
+                    "target": draw(st.sampled_from(["acquisition", "churn", "spend"]))}],
+        "metrics": {"cac_window": draw(st.integers(1, 4))},
+    }
+    if len(stages) < 3:  # the pipeline may not hold customers: none at the first stage then
+        del cfg["start"]["pipeline"]
+    if cfg["start"]["customers"] == 0:
+        cfg["start"]["mrr"] = 0
+    return cfg
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_configs())
+def test_every_depth_feature_at_its_extremes_runs_and_keeps_the_invariants(cfg):
+    test_invariants_hold_for_any_valid_config.hypothesis.inner_test(cfg)

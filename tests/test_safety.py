@@ -36,6 +36,20 @@ def test_atomic_write_failure_leaves_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+def _wait_until_main_runs(pid: int, timeout: float = 60) -> None:
+    """Until the command line has installed its SIGTERM handler (its imports can take
+    seconds on a busy machine; a signal before that would not be the command's to handle)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line.split()[1] for line in status.splitlines()
+                          if line.startswith("SigCgt:")), 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the command never started")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_no_file(tmp_path, sig):
     out = tmp_path / "big.csv"
@@ -43,7 +57,8 @@ def test_interrupted_run_leaves_no_file(tmp_path, sig):
         [sys.executable, "-c", "from simulator.cli import main; main()",
          str(ROOT / "configs" / "base.toml"), "--paths", "1000000", "--output", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(4.0)
+    _wait_until_main_runs(proc.pid)
+    time.sleep(1.0)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

@@ -10,7 +10,7 @@ from ..decide.allocate import allocate
 from ..decide.render import allocation_text, curves_png, strict_json
 from ..review import outputs
 from ..review.io import atomic_write, check_writable
-from .main import _overrides
+from .main import _overrides, seed_of
 
 FORMATS = ("table", "json")
 
@@ -47,7 +47,7 @@ def allocate_command(config: str, budget: str, objective: str, channels: str | N
         check_writable(output)
     chosen = channels.split(",") if channels is not None else None
     plan = allocate(cfg, budget, objective, channels=chosen, statistic=statistic,
-                    bounds=list(bounds))
+                    bounds=list(bounds), seed=seed_of(cfg))
     rendered = strict_json(plan.to_dict()) if fmt == "json" else allocation_text(plan)
     if plot is not None:
         atomic_write(plot, curves_png(plan))

@@ -1,17 +1,21 @@
 """``simulate CONFIG [CONFIG ...]``: a thin command line over the Python API.
 
 Every bad flag or config value ends in one line on stderr, ``error: SOURCE: key: reason``,
-and exit status 2; nothing is written then. ``simulate fit FILE.csv --column NAME`` fits
-distributions to a column of history (see :mod:`simulator.cli.fit`).
+and exit status 2; nothing is written then. An output that cannot be written (a full disk,
+a file-size limit) is also one ``error:`` line naming the file, status 2, and no file at all.
+A run that fails for an outside reason (a block whose worker process died twice, a Dask
+scheduler gone) is one ``error:`` line and status 1; an interrupted one (SIGINT, SIGTERM)
+status 130. ``simulate fit FILE.csv --column NAME`` fits distributions to a column of history
+(see :mod:`simulator.cli.fit`).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,8 @@ import click
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
 from ..config.overrides import Override, parse_scale, parse_set
+from ..engine.execution import SCHEDULER_TIMEOUT, Execution
+from ..engine.faults import RunError
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
 from ..engine.runner import draw_seed, run
@@ -29,7 +35,7 @@ from ..review.analysis import Target, parse_metric_at
 from ..review.cells import pct
 from ..review.contents import Review
 from ..review.convergence import Step, run_to_precision
-from ..review.io import atomic_write
+from ..review.io import OutputError, OutputFiles
 from .scenarios import parse_scenario
 
 
@@ -139,22 +145,21 @@ def _precision(text: str | None) -> float | None:
     return value
 
 
-@dataclass(frozen=True)
-class Execution:
-    """How the runs execute: processes or a Dask cluster, and the memory budget."""
+def _timeout(text: str | None) -> float:
+    """``--scheduler-timeout SECONDS`` (default 30)."""
+    if text is None:
+        return SCHEDULER_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1e6:
+        raise ConfigError("", f"must be a number of seconds > 0 (got {text!r})",
+                          "--scheduler-timeout")
+    return value
 
-    workers: int | str = 1
-    client: Any = None
-    memory: int | None = None
-    keep_months: tuple[int, ...] = ()
 
-    def options(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`simulator.run`."""
-        return {"workers": self.workers, "client": self.client, "memory": self.memory,
-                "keep_months": self.keep_months}
-
-
-def _client(address: str | None) -> Any:
+def _client(address: str | None, timeout: float) -> Any:
     if address is None:
         return None
     try:
@@ -163,21 +168,35 @@ def _client(address: str | None) -> Any:
         raise ConfigError("", "needs dask: pip install 'funnel-montecarlo[dask]'",
                           "--scheduler") from None
     try:
-        return Client(address, timeout=10)
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as err:
         raise ConfigError("", f"cannot reach the scheduler at {address!r} ({err})",
                           "--scheduler") from None
+    # a lost scheduler is reported as one error line; the client's own reconnection
+    # attempts would log tracebacks on top of it
+    logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
+    return client
 
 
-def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: bool,
-             overrides: list[Override], precision: float | None, max_paths: int
+def seed_of(config: Config) -> int:
+    """The config's seed, or one drawn now and announced on stderr so the run can be
+    repeated (the library draws silently; the command line tells)."""
+    if config.simulation.seed is not None:
+        return config.simulation.seed
+    seed = draw_seed()
+    print(f"seed: {seed} (drawn; pass --seed {seed} to repeat this run)", file=sys.stderr)
+    return seed
+
+
+def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tuple[int, ...],
+             quiet: bool, overrides: list[Override], precision: float | None, max_paths: int
              ) -> tuple[dict[str, Result], list[Step] | None]:
     """Run every scenario with common random numbers: one seed and path count for all.
 
     With ``precision`` the first scenario runs until it converges, and the others use the
     paths it needed."""
     first = configs[0].simulation
-    seed = first.seed if first.seed is not None else draw_seed()
+    seed = seed_of(configs[0])
     paths = first.paths
     results: dict[str, Result] = {}
     history = None
@@ -185,11 +204,13 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
         bar = ProgressBar(f"{name}:", enabled=not quiet)
         try:
             if precision is not None and history is None:
-                result, history = run_to_precision(cfg, precision, max_paths, seed, bar,
-                                                   **how.options())
+                result, history = run_to_precision(cfg, precision, max_paths, seed,
+                                                   execution=how, progress=bar,
+                                                   keep_months=keep)
                 paths = result.paths
             else:
-                result = run(cfg, paths=paths, seed=seed, progress=bar, **how.options())
+                result = run(cfg, paths=paths, seed=seed, execution=how, progress=bar,
+                             keep_months=keep)
         except ConfigError as err:
             raise attributed(err, cfg.source, overrides) from None
         finally:
@@ -238,6 +259,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--memory", metavar="SIZE", help="Memory for trajectories (default 1GiB); a "
                                                "bigger run keeps only what is reported.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
+@click.option("--scheduler-timeout", metavar="SECONDS",
+              help="Stop when the Dask scheduler is silent this long (default 30).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
@@ -246,7 +269,8 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
-             memory: str | None, scheduler: str | None, quiet: bool) -> None:
+             memory: str | None, scheduler: str | None, scheduler_timeout: str | None,
+             quiet: bool) -> None:
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
     Several CONFIGs are run as scenarios side by side with common random numbers.
@@ -283,30 +307,31 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
         _check_full(loaded[0], budget, cap if target else loaded[0].simulation.paths,
                     "--target", "a METRIC@<=MONTH target reads every month, and keeping "
                                 "every month of")
-    how = Execution(n_workers, _client(scheduler), budget, keep)
+    timeout = _timeout(scheduler_timeout)
+    how = Execution(n_workers, budget, _client(scheduler, timeout), timeout)
     try:
-        results, history = _run_all(loaded, names, how, quiet,
-                                    overrides, target, cap)
+        results, history = _run_all(loaded, names, how, keep, quiet, overrides, target, cap)
     finally:
         if how.client is not None:
-            how.client.close()
+            how.client.close(timeout=timeout)
     review = Review(results, asked, level, tornado, tuple(history or ()), target)
     png = None
     if plot is not None or report_file is not None or kind == "html":
         png = outputs.chart_png(review) if plot is not None else \
             outputs.charts_if_possible(review)  # rendered once for the PNG and the report
     rendered = outputs.render(review, kind, png)
-    if plot is not None and png is not None:
-        atomic_write(plot, png)
-    if report_file is not None:
-        atomic_write(report_file, outputs.report_html(review, png))
-    if paths_out is not None:
-        outputs.write_paths(results, paths_out)
+    with OutputFiles() as files:  # every file whole, or none of them
+        if plot is not None and png is not None:
+            files.stage(plot, png)
+        if report_file is not None:
+            files.stage(report_file, outputs.report_html(review, png))
+        if paths_out is not None:
+            files.stage(paths_out, outputs.paths_file(results, paths_out))
+        if output is not None:
+            files.stage(output, rendered)
     _status_lines(review)
     if output is None:
         click.echo(rendered, nl=False)
-    else:
-        atomic_write(output, rendered)
 
 
 def _status_lines(review: Review) -> None:
@@ -368,6 +393,13 @@ def main(argv: list[str] | None = None) -> None:
               (f" (did you mean {err.possibilities[0]}?)" if err.possibilities else ""))
     except click.UsageError as err:
         _fail(err.format_message().replace("\n", " "))
+    except OutputError as err:
+        _fail(str(err))
+    except RunError as err:
+        _fail(f"{err}; nothing was written", 1)
+    except MemoryError:
+        _fail("out of memory: lower --memory, --paths or --months, or use fewer --workers; "
+              "nothing was written", 1)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _fail("interrupted; nothing was written", 130)
     except BrokenPipeError:

@@ -16,7 +16,7 @@ from ..config.core import load_config
 from ..decide.render import solution_text, strict_json
 from ..decide.solve import NoSolution, solve
 from ..review.io import atomic_write, check_writable
-from .main import _overrides
+from .main import _overrides, seed_of
 
 FORMATS = ("table", "json")
 
@@ -48,7 +48,7 @@ def solve_command(config: str, target: str, probability: str, vary: str, span: s
     if output is not None:
         check_writable(output)
     try:
-        answer = solve(cfg, target, probability, vary, within=span)
+        answer = solve(cfg, target, probability, vary, within=span, seed=seed_of(cfg))
     except NoSolution as err:
         print(f"no solution: {err}", file=sys.stderr)
         sys.exit(1)

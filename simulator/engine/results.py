@@ -114,9 +114,10 @@ class Result:
     """
 
     def __init__(self, config: Config, storage: Storage, params: Parameters,
-                 seed: int) -> None:
+                 seed: int, seed_drawn: bool = False) -> None:
         self.config = config
         self.seed = seed
+        self.seed_drawn = seed_drawn  # True when neither the caller nor the config gave one
         self.params = params
         self.paths = storage.paths
         self.months = config.simulation.months

@@ -1,17 +1,18 @@
-"""Running a config: seeds, blocks of paths, workers.
+"""Running a config: seeds and blocks of paths, executed as an
+:class:`~simulator.engine.execution.Execution` says (here, on the fault-tolerant worker pool
+of :mod:`simulator.engine.pool`, or on Dask through :mod:`simulator.engine.remote`).
 
 Paths are simulated in fixed-size blocks. Per-path parameters are drawn once for all paths
 (so LHS and Sobol designs span the whole run); each block's flow randomness comes from
 streams keyed by (seed, flow, block index), so a seed gives the same numbers whichever
-number of workers runs the blocks, in whichever order.
+number of workers runs the blocks, in whichever order, and however often a block had to be
+run again after its worker died.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,10 +25,12 @@ from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
 from ..model.params import Draws, Parameters, draw_uniforms
 from ..model.step import ModelShape, simulate
+from .execution import BLOCK_PATHS as BLOCK_PATHS
+from .execution import Execution
+from .pool import Pool
+from .remote import run_remote
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
-
-BLOCK_PATHS = 4096
 
 
 def blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
@@ -67,12 +70,9 @@ class BlockJob:
     draws: Draws
     seed: int
     index: int
+    start: int
     storage: Plan
     shared: int | None = None  # key of the run's shared storage (forked workers)
-
-    @property
-    def start(self) -> int:
-        return self.index * BLOCK_PATHS
 
     @property
     def stop(self) -> int:
@@ -104,20 +104,10 @@ def _run_job(job: BlockJob) -> dict[str, np.ndarray]:
     return job.run()
 
 
-def resolve_workers(workers: int | str | None) -> int:
-    """``None`` -> 1, ``"auto"`` -> all cores, else the integer itself (>= 1)."""
-    if workers is None:
-        return 1
-    if workers == "auto":
-        return os.cpu_count() or 1
-    return max(1, int(workers))
-
-
 def draw_seed() -> int:
-    """A fresh seed from the operating system's entropy, printed to stderr so it can be reused."""
-    seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-    print(f"seed: {seed} (drawn; pass --seed {seed} to repeat this run)", file=sys.stderr)
-    return seed
+    """A fresh seed from the operating system's entropy (a run that draws one keeps it as
+    :attr:`Result.seed <simulator.Result.seed>` and says so in ``Result.seed_drawn``)."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
 Progress = Callable[[int, int], None]
@@ -142,10 +132,10 @@ def plan_line(config: Config) -> dict[str, np.ndarray]:
     return {name: derive(name, out, config.stages, {})[0] for name in config.metrics}
 
 
-def run(config: Config, paths: int | None = None, seed: int | None = None,
-        workers: int | str | None = None, progress: Progress | None = None,
-        memory: int | None = None, keep_months: tuple[int, ...] = (),
-        client: Any = None) -> Result:
+def run(config: Config, paths: int | None = None, seed: int | None = None, *,
+        workers: int | str | None = None, memory: int | None = None, client: Any = None,
+        execution: Execution | None = None, progress: Progress | None = None,
+        keep_months: tuple[int, ...] = ()) -> Result:
     """Simulate ``config``; ``paths`` and ``seed`` default to the config's values.
 
     Parameters
@@ -154,36 +144,47 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         A validated config from :func:`simulator.load_config`.
     paths, seed
         Override the config's ``[simulation]`` values. A seed that is None in both is drawn
-        and printed to stderr.
-    workers
-        Processes that run blocks in parallel (1, an integer, or ``"auto"`` for all cores).
-        The numbers do not depend on it.
+        (``result.seed`` holds it, and ``result.seed_drawn`` is True).
+    workers, memory, client
+        Shorthands for the fields of an :class:`~simulator.engine.execution.Execution`
+        (processes, memory budget in bytes, a ``dask.distributed.Client``); give either
+        these or ``execution``. The numbers depend on none of them.
+    execution
+        How the run executes (see :class:`~simulator.engine.execution.Execution`).
     progress
         Called as ``progress(paths_done, paths_total)`` after each block.
-    memory
-        Bytes of trajectories the result may keep (default 1 GiB); a bigger run keeps the
-        report months and ``keep_months`` exactly, and a sample of paths for the bands
-        (see :mod:`simulator.engine.storage`).
-    client
-        A ``dask.distributed.Client``: the blocks run on its cluster (same numbers).
+    keep_months
+        Months a reduced run keeps exactly besides the report months.
+
+    Raises
+    ------
+    simulator.engine.faults.RunError
+        A block's worker process died twice, or the Dask scheduler went away.
     """
+    if execution is None:
+        execution = Execution(1 if workers is None else workers, memory, client)
+    elif (workers, memory, client) != (None, None, None):
+        raise TypeError("give either execution or workers/memory/client, not both")
     sim = config.simulation
     n = sim.paths if paths is None else int(paths)
     if n < 1:
         raise ValueError(f"paths must be >= 1 (got {n})")
-    storage_plan = plan(config, n, keep_months, memory)
+    storage_plan = plan(config, n, keep_months, execution.memory)
+    drawn_seed = seed is None and sim.seed is None
     if seed is None:
-        seed = sim.seed if sim.seed is not None else draw_seed()
+        seed = draw_seed() if sim.seed is None else sim.seed
     draws = draw_uniforms(config, n, seed)
     shape = model_shape(config)
-    jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed, index,
-                     storage_plan) for index, start, stop in blocks(n, BLOCK_PATHS)]
-    parallel = client is None and min(resolve_workers(workers), len(jobs)) > 1
+    jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed,
+                     index, start, storage_plan)
+            for index, start, stop in blocks(n, execution.block_paths)]
+    parallel = execution.processes(len(jobs)) > 1
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
                       shared=parallel and _fork_context() is not None)
     done = 0
     drawn: dict[str, np.ndarray] = {}
-    for job, part in zip(jobs, _execute(jobs, workers, client, storage), strict=True):
+    for index, part in _execute(jobs, execution, storage):
+        job = jobs[index]
         storage.add(job.start, job.stop, part)
         for name, values in part.items():
             if name.startswith("input:"):
@@ -193,7 +194,7 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         if progress is not None:
             progress(done, n)
     params = Parameters({**draws.constants, **drawn}, n)
-    return Result(config, storage, params, seed)
+    return Result(config, storage, params, seed, seed_drawn=drawn_seed)
 
 
 def stored_names(shape: ModelShape) -> tuple[str, ...]:
@@ -203,29 +204,30 @@ def stored_names(shape: ModelShape) -> tuple[str, ...]:
                                tuple(s.name for s in shape.depth.shocks))
 
 
-def _execute(jobs: list[BlockJob], workers: int | str | None, client: Any, storage: Storage
-             ) -> Iterator[dict[str, np.ndarray]]:
-    """Block results in block order: in this process (written straight into the storage
-    when it keeps everything), in worker processes, or on Dask."""
-    if client is not None:
-        futures = client.map(_run_job, jobs, pure=False)
-        for future in futures:
-            yield future.result()
-            future.release()
+def _execute(jobs: list[BlockJob], execution: Execution, storage: Storage
+             ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """``(block index, block result)`` as blocks finish: in this process (written straight
+    into the storage when it keeps everything), on forked worker processes (into shared
+    storage when it keeps everything), or on Dask."""
+    if execution.client is not None:
+        yield from run_remote(execution.client, _run_job, jobs, execution.scheduler_timeout)
         return
-    n_workers = min(resolve_workers(workers), len(jobs))
+    n_workers = execution.processes(len(jobs))
     if n_workers <= 1:
-        for job in jobs:
-            yield job.run(storage.views(job.start, job.stop))
+        for index, job in enumerate(jobs):
+            yield index, job.run(storage.views(job.start, job.stop))
         return
+    import multiprocessing
+
     context = _fork_context()
     key = id(storage)
     if context is not None and not storage.plan.reduced:
         _SHARED[key] = storage
         jobs = [replace(job, shared=key) for job in jobs]
+    pool = Pool(n_workers, _run_job, context or multiprocessing.get_context(),
+                describe=lambda index: (jobs[index].start, jobs[index].stop))
     try:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-            yield from pool.map(_run_job, jobs)
+        yield from pool.imap_unordered(jobs)
     finally:
         _SHARED.pop(key, None)
 

@@ -34,8 +34,9 @@ def _blended(shape: ModelShape, p: Parameters) -> tuple[Value, Value]:
     arpa: Value = 0.0
     lifetime: Value = 0.0
     for s in segments:
-        share, value, churn = p.whole(s.share), p.whole(s.arpa), p.whole(s.churn)
-        arpa = arpa + share * value
+        share, value = p.whole(s.share), p.whole(s.arpa)
+        churn = np.asarray(p.whole(s.churn), dtype=np.float64)  # numpy: x / 0 is inf, not
+        arpa = arpa + share * value                              # a ZeroDivisionError
         with np.errstate(divide="ignore", invalid="ignore"):
             lifetime = lifetime + np.where(share * value > 0, share * value / churn, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from ..config.core import Config
+from ..engine.execution import Execution
 from ..engine.results import Result, percentiles
 from ..engine.runner import Progress, run
 from .analysis import order_statistic_interval
@@ -52,18 +52,18 @@ def worst_relative_error(result: Result) -> tuple[float, str]:
     return worst, where
 
 
-def run_to_precision(config: Config, precision: float, max_paths: int, seed: int,
-                     progress: Progress | None = None, **options: Any
-                     ) -> tuple[Result, list[Step]]:
-    """Double the paths from the config's count until ``precision`` or ``max_paths``;
-    ``options`` (workers, client, memory, keep_months) go to :func:`simulator.run`."""
+def run_to_precision(config: Config, precision: float, max_paths: int, seed: int, *,
+                     execution: Execution | None = None, progress: Progress | None = None,
+                     keep_months: tuple[int, ...] = ()) -> tuple[Result, list[Step]]:
+    """Double the paths from the config's count until ``precision`` or ``max_paths``; each
+    round is a :func:`simulator.run` with ``execution``, ``progress`` and ``keep_months``."""
     paths = min(config.simulation.paths, max_paths)
     history: list[Step] = []
     while True:
-        result = run(config, paths=paths, seed=seed, progress=progress, **options)
+        result = run(config, paths=paths, seed=seed, execution=execution, progress=progress,
+                     keep_months=keep_months)
         worst, where = worst_relative_error(result)
         history.append(Step(paths, worst, where))
         if worst <= precision or paths >= max_paths:
             return result, history
         paths = int(min(max_paths, paths * 2))
-

@@ -128,10 +128,14 @@ def trajectories(results: Mapping[str, Result]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_paths(results: Mapping[str, Result], path: str) -> None:
-    """``--paths-out``: trajectories as parquet or csv."""
+def paths_file(results: Mapping[str, Result], path: str) -> str | bytes:
+    """``--paths-out``: the contents of the trajectories file, parquet or csv by extension."""
     frame = trajectories(results)
     if path.lower().endswith(".parquet"):
-        atomic_write(path, _parquet(frame))
-    else:
-        atomic_write(path, frame.to_csv(index=False, lineterminator="\n"))
+        return _parquet(frame)
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def write_paths(results: Mapping[str, Result], path: str) -> None:
+    """Write :func:`paths_file` to ``path`` atomically."""
+    atomic_write(path, paths_file(results, path))
