@@ -195,3 +195,16 @@ def test_totals_that_mix_channels_do_not_calibrate_shared_inputs():
     base["channels"][0]["enters"] = "visitors"
     cal = calibration(history, base)
     assert "acquisition.visitors" not in cal.calibrated
+
+
+def test_spreadsheet_exports(capsys, tmp_path):
+    """A byte-order mark (Excel's UTF-8 CSV) is fine; ';'-separated columns are one line."""
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join([HEADER, *GOOD]).encode() + b"\n")
+    code, _, err = _run(capsys, "calibrate", str(bom), "--config", str(BASE))
+    assert code == 0, err
+    semi = tmp_path / "semi.csv"
+    semi.write_text("\n".join(r.replace(",", ";") for r in [HEADER, *GOOD]) + "\n")
+    code, _, err = _run(capsys, "calibrate", str(semi), "--config", str(BASE))
+    assert code == 2 and err == (f"error: {semi}: row 1: the columns are separated by ';': "
+                                 f"save the file as comma-separated values\n")

@@ -128,6 +128,6 @@ def backtest(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str,
         if value < low:
             raise ConfigError("", f"must be >= {low} (got {value})", flag)
     raw, config = load_base(base)
-    h = read_history(history, config.stages, config.channel_names)
+    h = read_history(history, config.stages, channels=config.channel_names)
     return run_backtest(h, raw, config, train=train, horizon=horizon, step=step, paths=paths,
                         seed=seed).summary()

@@ -297,5 +297,5 @@ def calibration(history: str | Path | pd.DataFrame, base: str | Path | Mapping[s
         raise ConfigError("", "not available yet (fitting cohort retention comes with the sBG "
                               "retention model)", "--cohorts")
     raw, config = load_base(base)
-    h = read_history(history, config.stages, config.channel_names)
+    h = read_history(history, config.stages, channels=config.channel_names)
     return calibrate_history(h, raw, config, horizon=horizon)
