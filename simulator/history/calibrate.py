@@ -169,10 +169,6 @@ def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
              "rho": round(min(max(rho, -0.99), 0.99), 3)})
         b.comments["acquisition.visitor_growth"] += (
             f"; correlated with the level (rho {rho:.2f}, see [[correlations]])")
-    elif fit.visitors.get("vary") == "month":
-        b.notes.append("acquisition.visitors varies by month, so the correlation between its "
-                       "level and growth estimates is not carried (correlations need inputs "
-                       "drawn once per path)")
 
 
 def _revenue(b: _Builder, h: History, base: Config) -> None:

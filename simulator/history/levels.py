@@ -4,7 +4,9 @@ Visitors: ordinary least squares of log(visitors) on month. The level of the fir
 month (the month after the history) and the monthly growth carry their standard errors,
 widened by Student's t (few months give wide ranges). Month-to-month scatter beyond Poisson
 noise (tested with the Poisson dispersion statistic) becomes a lognormal redrawn every month,
-with a persistence chosen like the rates' (see :mod:`simulator.history.rates`).
+with a persistence chosen like the rates' (see :mod:`simulator.history.rates`); such a level
+cannot be correlated with the growth, so the growth's sd is widened until the log level of
+the horizon's month has the variance the (positively) correlated estimates imply.
 
 Revenue: each month's MRR change is ``mrr(t) - kept(t) = expansion * kept(t) + arpa *
 new(t)``, where ``kept(t) = mrr(t-1) * (1 - churned(t) / customers(t-1))`` is the MRR of the
@@ -76,6 +78,11 @@ class VisitorFit:
         g_lo, g_hi = self.growth - Z95 * self.growth_se, self.growth + Z95 * self.growth_se
         second = (f"visitor_growth: {self.growth:+.2%} a month (90% interval {g_lo:+.2%} to "
                   f"{g_hi:+.2%})")
+        drawn_sd = float(self.visitor_growth["sd"])
+        if drawn_sd > 1.0001 * self.growth_se:
+            second += (f"; drawn with sd {drawn_sd:.3g} instead of {self.growth_se:.3g} to "
+                       f"carry the level-growth correlation (rho {self.correlation:.2f}) to "
+                       f"the horizon, as the month-varying level cannot be correlated")
         return first, second
 
 
@@ -105,7 +112,12 @@ def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
     month_var = max(s2 - poisson_var, 0.0) if p_value < DISPERSION_LEVEL else 0.0
     log_level = intercept + slope * x_next
     growth = math.exp(slope) - 1.0
-    growth_spec = _growth_spec(growth, max(slope_se * math.exp(slope), 1e-9))
+    growth_sd = slope_se
+    if month_var > 0 and horizon > 1:
+        # A level redrawn every month cannot be correlated with the growth: widen the growth
+        # so that month `horizon`'s log level has the variance the correlated estimates give.
+        growth_sd = math.sqrt(slope_se**2 + 2.0 * cov / (horizon - 1))
+    growth_spec = _growth_spec(growth, max(growth_sd * math.exp(slope), 1e-9))
     if month_var > 0:
         sigma = math.sqrt(level_se**2 + month_var)
         r = persistence_for(level_se**2, month_var, horizon)
