@@ -208,3 +208,32 @@ def test_spreadsheet_exports(capsys, tmp_path):
     code, _, err = _run(capsys, "calibrate", str(semi), "--config", str(BASE))
     assert code == 2 and err == (f"error: {semi}: row 1: the columns are separated by ';': "
                                  f"save the file as comma-separated values\n")
+
+
+def test_per_channel_columns_calibrate_the_channels_own_inputs(tmp_path):
+    """smb_multichannel.toml: referral's own activation rate, volume and growth, and paid
+    search's spend come from their columns; the written config runs."""
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    rng = np.random.default_rng(5)
+    months = 18
+    referral = rng.poisson(40 * 1.02 ** np.arange(months))
+    paid = rng.poisson(300, months)
+    frame = pd.DataFrame({
+        "month": range(1, months + 1),
+        "referral.signup": referral, "referral.activated": rng.binomial(referral, 0.6),
+        "paid_search.signup": paid, "paid_search.activated": rng.binomial(paid, 0.3),
+        "paid_search.spend": np.full(months, 15000.0)})
+    cal = calibration(frame, ROOT / "configs" / "smb_multichannel.toml")
+    assert {"channels.referral.rates.activated", "channels.referral.volume",
+            "channels.referral.growth", "channels.paid_search.spend"} <= set(cal.calibrated)
+    low, high = (cal.config["channels"][1]["rates"]["activated"][k] for k in ("alpha", "beta"))
+    assert 0.55 < low / (low + high) < 0.65
+    assert any("channels.paid_search.rates.signup: kept" in n for n in cal.notes)
+    text = dumps(cal.config, comments=cal.comments)
+    assert "# referral.signup -> referral.activated: " in text
+    out = tmp_path / "cal.toml"
+    out.write_text(text)
+    simulator.run(simulator.load_config(out), paths=20, seed=1)

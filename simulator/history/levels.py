@@ -26,6 +26,9 @@ from scipy import stats
 from .rates import DISPERSION_LEVEL, persistence_for
 
 Z95 = float(stats.norm.ppf(0.95))
+#: Beyond these a history cannot pin a volume down (a factor e per sd; 25% a month).
+MAX_LOG_SD = 1.0
+MAX_GROWTH_SD = 0.25
 
 
 def _t_widening(df: int) -> float:
@@ -64,6 +67,15 @@ class VisitorFit:
     @property
     def overdispersed(self) -> bool:
         return self.dispersion_p < DISPERSION_LEVEL
+
+    @property
+    def erratic(self) -> str:
+        """Why the history cannot pin the volume down ("" when it can)."""
+        sigma = math.hypot(self.level_se, self.month_sigma)
+        if sigma > MAX_LOG_SD or self.growth_se > MAX_GROWTH_SD:
+            return (f"too few or too erratic months to estimate a trend (log-scale sd "
+                    f"{sigma:.2g}, growth sd {self.growth_se:.2g})")
+        return ""
 
     def evidence(self) -> tuple[str, str]:
         """Comments for ``visitors`` and ``visitor_growth``."""
