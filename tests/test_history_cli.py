@@ -237,3 +237,29 @@ def test_per_channel_columns_calibrate_the_channels_own_inputs(tmp_path):
     out = tmp_path / "cal.toml"
     out.write_text(text)
     simulator.run(simulator.load_config(out), paths=20, seed=1)
+
+
+def test_seasonal_traffic_is_deseasonalised_and_the_calendar_aligned():
+    """With [seasonality] in the base, history volumes are divided by the month's multiplier
+    before the trend is fitted (the seasonal swing is not mistaken for scatter), and the
+    forecast's first month is the calendar month after the history's last."""
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    multipliers = [1.1, 1.05, 1.0, 1.0, 0.95, 0.9, 0.8, 0.8, 1.05, 1.1, 1.1, 0.95]
+    rng = np.random.default_rng(8)
+    labels = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(2, 32)]  # 2023-03..2025-08
+    calendar = [int(label[5:]) for label in labels]
+    level = 3000 * 1.01 ** np.arange(30) * np.array([multipliers[c - 1] for c in calendar])
+    frame = pd.DataFrame({"month": labels, "visitors": rng.poisson(level)})
+    base = read_toml(BASE)
+    base["seasonality"] = {"multipliers": multipliers, "first_month": 1}
+    cal = calibration(frame, base)
+    assert cal.config["seasonality"]["first_month"] == 9  # September follows 2025-08
+    assert cal.config["acquisition"]["visitors"].get("vary", "path") == "path"
+    growth = cal.config["acquisition"]["visitor_growth"]
+    assert abs(growth["mean"] - 0.01) < 3 * growth["sd"]
+    del base["seasonality"]
+    plain = calibration(frame, base)  # without it, the swing looks like scatter
+    assert plain.config["acquisition"]["visitors"]["vary"] == "month"

@@ -117,7 +117,36 @@ def _rates(b: Builder, h: History, base: Config, horizon: int) -> None:
                   fit.evidence("churned of the previous month's customers"))
 
 
-def _acquisition(b: Builder, h: History, base: Config, horizon: int) -> None:
+def season(b: Builder, h: History, base: Config) -> np.ndarray | None:
+    """The base's seasonal multiplier of each history month (None without seasonality), and
+    the forecast aligned to the calendar: ``first_month`` becomes the month after the
+    history's last (with ``YYYY-MM`` months; numbered months keep the base's)."""
+    seasonality = base.depth.seasonality
+    if seasonality is None:
+        return None
+    calendar = calendar_months(h)
+    if calendar is None:
+        b.notes.append("seasonality: the history's months are numbered, not YYYY-MM, so its "
+                       "volumes are fitted without removing the seasonality, and "
+                       "seasonality.first_month is the base config's")
+        return None
+    first = calendar[-1] % 12 + 1
+    b.raw["seasonality"]["first_month"] = first
+    b.comments["seasonality.first_month"] = (f"the month after the history's last "
+                                             f"({h.labels[-1]}); history volumes were "
+                                             f"deseasonalised with these multipliers")
+    return np.array([seasonality.multipliers[m - 1] for m in calendar])
+
+
+def calendar_months(h: History) -> list[int] | None:
+    """The calendar month (1..12) of each history month, when months are ``YYYY-MM``."""
+    if not all(len(label) == 7 and label[4] == "-" for label in h.labels):
+        return None
+    return [int(label[5:]) for label in h.labels]
+
+
+def _acquisition(b: Builder, h: History, base: Config, horizon: int,
+                 factors: np.ndarray | None) -> None:
     if not h.has("visitors") or "acquisition.visitors" not in base.inputs:
         return
     mixed = mixed_counts(base)
@@ -125,7 +154,7 @@ def _acquisition(b: Builder, h: History, base: Config, horizon: int) -> None:
         b.notes.append(f"acquisition.visitors: kept from the base config: the history's "
                        f"visitors total mixes channels ({mixed[-1]})")
         return
-    fit = fit_visitors(h.counts("visitors"), horizon=horizon)
+    fit = fit_visitors(h.counts("visitors"), horizon=horizon, season=factors)
     if fit.erratic:
         b.notes.append(f"acquisition.visitors: {fit.erratic}; kept from the base config")
         return
@@ -208,7 +237,8 @@ def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, 
     b = Builder(copy.deepcopy(base_raw))
     months = horizon or base.simulation.months
     _rates(b, history, base, months)
-    _acquisition(b, history, base, months)
+    factors = season(b, history, base)
+    _acquisition(b, history, base, months, factors)
     _revenue(b, history, base)
     _state(b, history)
     _correlations(b)
@@ -216,7 +246,7 @@ def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, 
         b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
                        "close_rate, arpa or churn takes the place of the calibrated one.")
     if base.channel_names:
-        calibrate_channels(b, history, base, months)
+        calibrate_channels(b, history, base, months, factors)
     kept = tuple(n for n in base.inputs if n in base_raw_names(base_raw)
                  and n not in b.calibrated)
     return Calibration(b.raw, b.comments, tuple(b.calibrated), kept, tuple(b.notes), base,

@@ -5,6 +5,8 @@ and growth. Nurture channels (contacts, sends, clicks) are kept from the base co
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..config.core import Config
 from ..config.gtm import ACQUISITION, Channel
 from .builder import Builder
@@ -30,11 +32,12 @@ def _own_rates(b: Builder, h: History, base: Config, channel: Channel, horizon: 
             b.set(rate, fit.spec, fit.evidence(f"{before} -> {after}"))
 
 
-def _volume(b: Builder, h: History, base: Config, channel: Channel, horizon: int) -> None:
+def _volume(b: Builder, h: History, base: Config, channel: Channel, horizon: int,
+            season: np.ndarray | None) -> None:
     column = f"{channel.name}.{base.stages[channel.enters]}"
     if channel.enters < 0 or not h.has(column):
         return
-    fit = fit_visitors(h.counts(column), horizon=horizon)
+    fit = fit_visitors(h.counts(column), horizon=horizon, season=season)
     if fit.erratic:
         b.notes.append(f"{channel.input('volume')}: {fit.erratic}; kept from the base config")
         return
@@ -44,8 +47,10 @@ def _volume(b: Builder, h: History, base: Config, channel: Channel, horizon: int
           second.replace("visitor_growth:", f"{column} growth:", 1))
 
 
-def calibrate_channels(b: Builder, h: History, base: Config, horizon: int) -> None:
-    """Calibrate each ``[[channels]]`` entry from its tracked columns."""
+def calibrate_channels(b: Builder, h: History, base: Config, horizon: int,
+                       season: np.ndarray | None = None) -> None:
+    """Calibrate each ``[[channels]]`` entry from its tracked columns (volumes divided by the
+    ``season`` multiplier of each history month first)."""
     for channel in base.depth.channels:
         if channel.name == ACQUISITION:
             continue
@@ -57,7 +62,7 @@ def calibrate_channels(b: Builder, h: History, base: Config, horizon: int) -> No
                   f"{spend}: average of the last {len(recent)} months (the plan from here; "
                   f"spend_growth is the base config's)")
         if channel.kind == "volume":
-            _volume(b, h, base, channel, horizon)
+            _volume(b, h, base, channel, horizon, season)
         if channel.kind == "nurture":
             b.notes.append(f"channels.{channel.name}: a nurture channel; its inputs are kept "
                            f"from the base config")

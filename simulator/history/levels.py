@@ -98,12 +98,16 @@ class VisitorFit:
         return first, second
 
 
-def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
-    """Level and growth of ``visitors`` (one count a month), for a ``horizon``-month forecast."""
+def fit_visitors(visitors: np.ndarray, *, horizon: int,
+                 season: np.ndarray | None = None) -> VisitorFit:
+    """Level and growth of ``visitors`` (one count a month), for a ``horizon``-month forecast.
+    ``season`` (a multiplier per month of the history) is divided out first: the level and
+    growth are then those of the deseasonalised volume, as the config's seasonality expects."""
     v = np.asarray(visitors, dtype=np.float64)
     months = len(v)
+    factor = np.ones(months) if season is None else np.maximum(np.asarray(season, float), 1e-9)
     t = np.arange(1, months + 1, dtype=np.float64)
-    y = np.log(v + 0.5)
+    y = np.log((v + 0.5) / factor)
     t_bar = t.mean()
     sxx = float(np.sum((t - t_bar) ** 2))
     slope = float(np.sum((t - t_bar) * (y - y.mean())) / sxx)
@@ -117,7 +121,7 @@ def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
     level_se = math.sqrt(s2 / months + x_next**2 * s2 / sxx) * widen
     cov = x_next * s2 / sxx * widen**2
     correlation = cov / (level_se * slope_se) if level_se > 0 and slope_se > 0 else 0.0
-    fitted = np.exp(intercept + slope * (t - t_bar))
+    fitted = np.exp(intercept + slope * (t - t_bar)) * factor
     x2 = float(np.sum((v - fitted) ** 2 / np.maximum(fitted, 1e-9)))
     p_value = float(stats.chi2.sf(x2, df)) if df > 0 else 1.0
     poisson_var = 1.0 / max(float(v.mean()), 1.0)
