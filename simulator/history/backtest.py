@@ -72,8 +72,9 @@ def _forecast(h: History, raw: dict[str, Any], base: Any, cut: int, horizon: int
               seed: int) -> dict[str, np.ndarray]:
     cal = calibrate_history(h.head(cut), raw, base, horizon=horizon)
     config = dict(cal.config)
+    # counts are scored against their forecast distribution: always random (binomial) flows
     config["simulation"] = {**config.get("simulation", {}), "months": horizon, "paths": paths,
-                            "seed": seed, "report_months": [horizon]}
+                            "seed": seed, "report_months": [horizon], "flows": "binomial"}
     result = run(load_config(config))
     return {m: np.asarray(result[m], dtype=float) for m in metric_columns(h)}
 
