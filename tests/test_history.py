@@ -157,3 +157,26 @@ def test_a_month_varying_rate_has_the_spread_of_the_posterior(mean, param_sd, mo
     assert np.var(x[:, 0]) / (param_sd**2 + month_sd**2) == pytest.approx(1, abs=0.05)
     assert np.var(x.mean(axis=1)) / (param_sd**2 + month_sd**2 / horizon) == \
         pytest.approx(1, abs=0.05)
+
+
+def test_month_varying_visitors_keep_the_horizon_spread_of_level_and_growth():
+    """Traffic that scatters month to month is redrawn every month, so its level cannot be
+    correlated with growth; the widened growth gives the last month's log visitors the
+    variance of the correlated estimates plus the scatter (within 5%)."""
+    import simulator
+    from simulator.history.levels import fit_visitors
+
+    rng = np.random.default_rng(3)
+    months = 24
+    fit = fit_visitors(rng.poisson(3000 * 1.02 ** np.arange(30) * rng.lognormal(0, 0.08, 30)),
+                       horizon=months)
+    assert fit.visitors["vary"] == "month"
+    h = months - 1
+    target = (fit.level_se**2 + h**2 * fit.growth_se**2 + fit.month_sigma**2
+              + 2 * h * fit.correlation * fit.level_se * fit.growth_se)
+    config = {"simulation": {"months": months, "paths": 20000, "seed": 1, "flows": "expected"},
+              "acquisition": {"visitors": fit.visitors, "visitor_growth": fit.visitor_growth},
+              "funnel": [{"stage": "lead", "rate": 0.01}], "revenue": {"arpa": 100},
+              "retention": {"churn": 0.02}}
+    last = simulator.run(simulator.load_config(config))["visitors"][:, -1]
+    assert np.var(np.log(last)) / target == pytest.approx(1, abs=0.05)

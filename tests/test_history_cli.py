@@ -195,3 +195,71 @@ def test_totals_that_mix_channels_do_not_calibrate_shared_inputs():
     base["channels"][0]["enters"] = "visitors"
     cal = calibration(history, base)
     assert "acquisition.visitors" not in cal.calibrated
+
+
+def test_spreadsheet_exports(capsys, tmp_path):
+    """A byte-order mark (Excel's UTF-8 CSV) is fine; ';'-separated columns are one line."""
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join([HEADER, *GOOD]).encode() + b"\n")
+    code, _, err = _run(capsys, "calibrate", str(bom), "--config", str(BASE))
+    assert code == 0, err
+    semi = tmp_path / "semi.csv"
+    semi.write_text("\n".join(r.replace(",", ";") for r in [HEADER, *GOOD]) + "\n")
+    code, _, err = _run(capsys, "calibrate", str(semi), "--config", str(BASE))
+    assert code == 2 and err == (f"error: {semi}: row 1: the columns are separated by ';': "
+                                 f"save the file as comma-separated values\n")
+
+
+def test_per_channel_columns_calibrate_the_channels_own_inputs(tmp_path):
+    """smb_multichannel.toml: referral's own activation rate, volume and growth, and paid
+    search's spend come from their columns; the written config runs."""
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    rng = np.random.default_rng(5)
+    months = 18
+    referral = rng.poisson(40 * 1.02 ** np.arange(months))
+    paid = rng.poisson(300, months)
+    frame = pd.DataFrame({
+        "month": range(1, months + 1),
+        "referral.signup": referral, "referral.activated": rng.binomial(referral, 0.6),
+        "paid_search.signup": paid, "paid_search.activated": rng.binomial(paid, 0.3),
+        "paid_search.spend": np.full(months, 15000.0)})
+    cal = calibration(frame, ROOT / "configs" / "smb_multichannel.toml")
+    assert {"channels.referral.rates.activated", "channels.referral.volume",
+            "channels.referral.growth", "channels.paid_search.spend"} <= set(cal.calibrated)
+    low, high = (cal.config["channels"][1]["rates"]["activated"][k] for k in ("alpha", "beta"))
+    assert 0.55 < low / (low + high) < 0.65
+    assert any("channels.paid_search.rates.signup: kept" in n for n in cal.notes)
+    text = dumps(cal.config, comments=cal.comments)
+    assert "# referral.signup -> referral.activated: " in text
+    out = tmp_path / "cal.toml"
+    out.write_text(text)
+    simulator.run(simulator.load_config(out), paths=20, seed=1)
+
+
+def test_seasonal_traffic_is_deseasonalised_and_the_calendar_aligned():
+    """With [seasonality] in the base, history volumes are divided by the month's multiplier
+    before the trend is fitted (the seasonal swing is not mistaken for scatter), and the
+    forecast's first month is the calendar month after the history's last."""
+    import pandas as pd
+
+    from simulator.history.calibrate import calibration
+
+    multipliers = [1.1, 1.05, 1.0, 1.0, 0.95, 0.9, 0.8, 0.8, 1.05, 1.1, 1.1, 0.95]
+    rng = np.random.default_rng(8)
+    labels = [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in range(2, 32)]  # 2023-03..2025-08
+    calendar = [int(label[5:]) for label in labels]
+    level = 3000 * 1.01 ** np.arange(30) * np.array([multipliers[c - 1] for c in calendar])
+    frame = pd.DataFrame({"month": labels, "visitors": rng.poisson(level)})
+    base = read_toml(BASE)
+    base["seasonality"] = {"multipliers": multipliers, "first_month": 1}
+    cal = calibration(frame, base)
+    assert cal.config["seasonality"]["first_month"] == 9  # September follows 2025-08
+    assert cal.config["acquisition"]["visitors"].get("vary", "path") == "path"
+    growth = cal.config["acquisition"]["visitor_growth"]
+    assert abs(growth["mean"] - 0.01) < 3 * growth["sd"]
+    del base["seasonality"]
+    plain = calibration(frame, base)  # without it, the swing looks like scatter
+    assert plain.config["acquisition"]["visitors"]["vary"] == "month"

@@ -106,7 +106,7 @@ def backtest_command(history: str, base: str, train: str | None, horizon: str | 
     if plot is not None:
         check_target(plot, "--plot", (".png",))
     raw, config = load_base(base)
-    h = read_history(history, config.stages, config.channel_names)
+    h = read_history(history, config.stages, channels=config.channel_names)
     bt = run_backtest(h, raw, config, train=n_train, horizon=n_horizon, step=n_step,
                       paths=n_paths, seed=n_seed)
     title = (f"Backtest of {base} on {history}: calibrated at each cut, {n_paths:,} paths, "

@@ -72,8 +72,9 @@ def _forecast(h: History, raw: dict[str, Any], base: Any, cut: int, horizon: int
               seed: int) -> dict[str, np.ndarray]:
     cal = calibrate_history(h.head(cut), raw, base, horizon=horizon)
     config = dict(cal.config)
+    # counts are scored against their forecast distribution: always random (binomial) flows
     config["simulation"] = {**config.get("simulation", {}), "months": horizon, "paths": paths,
-                            "seed": seed, "report_months": [horizon]}
+                            "seed": seed, "report_months": [horizon], "flows": "binomial"}
     result = run(load_config(config))
     return {m: np.asarray(result[m], dtype=float) for m in metric_columns(h)}
 
@@ -128,6 +129,6 @@ def backtest(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str,
         if value < low:
             raise ConfigError("", f"must be >= {low} (got {value})", flag)
     raw, config = load_base(base)
-    h = read_history(history, config.stages, config.channel_names)
+    h = read_history(history, config.stages, channels=config.channel_names)
     return run_backtest(h, raw, config, train=train, horizon=horizon, step=step, paths=paths,
                         seed=seed).summary()

@@ -18,14 +18,13 @@ import pandas as pd
 from ..config.core import Config, load_config, read_toml
 from ..config.errors import ConfigError
 from ..config.gtm import ACQUISITION
+from .builder import Builder
+from .channels import calibrate_channels
 from .data import History, read_history
 from .levels import fit_revenue, fit_visitors
 from .rates import fit_rate
 
 SPEND_MONTHS = 3
-#: Beyond these the history cannot pin visitors down (a factor e per sd; 25% a month).
-MAX_LOG_SD = 1.0
-MAX_GROWTH_SD = 0.25
 
 
 @dataclass(frozen=True)
@@ -73,31 +72,6 @@ def _absolute_files(value: Any, directory: Path) -> Any:
     return value
 
 
-def _set_input(raw: dict[str, Any], name: str, spec: Any) -> None:
-    section, key = name.split(".", 1)
-    if section == "funnel":
-        stage = key.rsplit(".", 1)[0]
-        next(e for e in raw["funnel"] if e.get("stage") == stage)["rate"] = spec
-    else:
-        raw.setdefault(section, {})[key] = spec
-
-
-class _Builder:
-    """Collects the calibrated specs, their comments and notes."""
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        self.raw = raw
-        self.comments: dict[str, str] = {}
-        self.calibrated: list[str] = []
-        self.notes: list[str] = []
-
-    def set(self, name: str, spec: Any, comment: str) -> None:
-        _set_input(self.raw, name, spec)
-        self.calibrated.append(name)
-        if comment:
-            self.comments[name] = comment
-
-
 def mixed_counts(base: Config) -> dict[int, str]:
     """Funnel positions (-1: visitors) whose history totals mix in [[channels]] that enter
     there or convert at their own rate, so the total cannot calibrate the shared input."""
@@ -112,7 +86,7 @@ def mixed_counts(base: Config) -> dict[int, str]:
     return mixed
 
 
-def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
+def _rates(b: Builder, h: History, base: Config, horizon: int) -> None:
     previous = "visitors"
     mixed = mixed_counts(base)
     for i, stage in enumerate(base.stages):
@@ -143,7 +117,36 @@ def _rates(b: _Builder, h: History, base: Config, horizon: int) -> None:
                   fit.evidence("churned of the previous month's customers"))
 
 
-def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
+def season(b: Builder, h: History, base: Config) -> np.ndarray | None:
+    """The base's seasonal multiplier of each history month (None without seasonality), and
+    the forecast aligned to the calendar: ``first_month`` becomes the month after the
+    history's last (with ``YYYY-MM`` months; numbered months keep the base's)."""
+    seasonality = base.depth.seasonality
+    if seasonality is None:
+        return None
+    calendar = calendar_months(h)
+    if calendar is None:
+        b.notes.append("seasonality: the history's months are numbered, not YYYY-MM, so its "
+                       "volumes are fitted without removing the seasonality, and "
+                       "seasonality.first_month is the base config's")
+        return None
+    first = calendar[-1] % 12 + 1
+    b.raw["seasonality"]["first_month"] = first
+    b.comments["seasonality.first_month"] = (f"the month after the history's last "
+                                             f"({h.labels[-1]}); history volumes were "
+                                             f"deseasonalised with these multipliers")
+    return np.array([seasonality.multipliers[m - 1] for m in calendar])
+
+
+def calendar_months(h: History) -> list[int] | None:
+    """The calendar month (1..12) of each history month, when months are ``YYYY-MM``."""
+    if not all(len(label) == 7 and label[4] == "-" for label in h.labels):
+        return None
+    return [int(label[5:]) for label in h.labels]
+
+
+def _acquisition(b: Builder, h: History, base: Config, horizon: int,
+                 factors: np.ndarray | None) -> None:
     if not h.has("visitors") or "acquisition.visitors" not in base.inputs:
         return
     mixed = mixed_counts(base)
@@ -151,12 +154,9 @@ def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
         b.notes.append(f"acquisition.visitors: kept from the base config: the history's "
                        f"visitors total mixes channels ({mixed[-1]})")
         return
-    fit = fit_visitors(h.counts("visitors"), horizon=horizon)
-    sigma = float(np.hypot(fit.level_se, fit.month_sigma))
-    if sigma > MAX_LOG_SD or fit.growth_se > MAX_GROWTH_SD:
-        b.notes.append(f"acquisition.visitors: too few or too erratic months to estimate a "
-                       f"trend (log-scale sd {sigma:.2g}, growth sd {fit.growth_se:.2g}); "
-                       f"kept from the base config")
+    fit = fit_visitors(h.counts("visitors"), horizon=horizon, season=factors)
+    if fit.erratic:
+        b.notes.append(f"acquisition.visitors: {fit.erratic}; kept from the base config")
         return
     first, second = fit.evidence()
     b.set("acquisition.visitors", fit.visitors, first)
@@ -169,13 +169,9 @@ def _acquisition(b: _Builder, h: History, base: Config, horizon: int) -> None:
              "rho": round(min(max(rho, -0.99), 0.99), 3)})
         b.comments["acquisition.visitor_growth"] += (
             f"; correlated with the level (rho {rho:.2f}, see [[correlations]])")
-    elif fit.visitors.get("vary") == "month":
-        b.notes.append("acquisition.visitors varies by month, so the correlation between its "
-                       "level and growth estimates is not carried (correlations need inputs "
-                       "drawn once per path)")
 
 
-def _revenue(b: _Builder, h: History, base: Config) -> None:
+def _revenue(b: Builder, h: History, base: Config) -> None:
     if not (h.has("mrr") and h.has("customers")):
         return
     last = base.stages[-1]
@@ -191,7 +187,7 @@ def _revenue(b: _Builder, h: History, base: Config) -> None:
         b.set("revenue.expansion", fit.expansion_spec(), second)
 
 
-def _state(b: _Builder, h: History) -> None:
+def _state(b: Builder, h: History) -> None:
     last = h.labels[-1]
     start = b.raw.setdefault("start", {})
     if h.has("customers"):
@@ -212,7 +208,7 @@ def _state(b: _Builder, h: History) -> None:
                   f"here; {key}_growth is the base config's)")
 
 
-def _correlations(b: _Builder) -> None:
+def _correlations(b: Builder) -> None:
     kept, dropped = [], []
     touched = set(b.calibrated)
     for entry in b.raw.get("correlations", []):
@@ -238,19 +234,19 @@ def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, 
     ``horizon`` (default: the base's months) is the forecast length the persistence of
     month-varying inputs is matched to.
     """
-    b = _Builder(copy.deepcopy(base_raw))
+    b = Builder(copy.deepcopy(base_raw))
     months = horizon or base.simulation.months
     _rates(b, history, base, months)
-    _acquisition(b, history, base, months)
+    factors = season(b, history, base)
+    _acquisition(b, history, base, months, factors)
     _revenue(b, history, base)
     _state(b, history)
     _correlations(b)
     if base.segment_names:
         b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
                        "close_rate, arpa or churn takes the place of the calibrated one.")
-    if base.channel_names or any("." in c for c in history.columns):
-        b.notes.append("Per-channel columns and [[channels]] inputs are not calibrated yet; "
-                       "they are kept from the base config.")
+    if base.channel_names:
+        calibrate_channels(b, history, base, months, factors)
     kept = tuple(n for n in base.inputs if n in base_raw_names(base_raw)
                  and n not in b.calibrated)
     return Calibration(b.raw, b.comments, tuple(b.calibrated), kept, tuple(b.notes), base,
@@ -297,5 +293,5 @@ def calibration(history: str | Path | pd.DataFrame, base: str | Path | Mapping[s
         raise ConfigError("", "not available yet (fitting cohort retention comes with the sBG "
                               "retention model)", "--cohorts")
     raw, config = load_base(base)
-    h = read_history(history, config.stages, config.channel_names)
+    h = read_history(history, config.stages, channels=config.channel_names)
     return calibrate_history(h, raw, config, horizon=horizon)

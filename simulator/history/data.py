@@ -68,7 +68,8 @@ def _read(source: str | Path | pd.DataFrame) -> tuple[str, pd.DataFrame]:
         return "<history>", source.copy()
     name = str(source)
     try:
-        frame = pd.read_csv(name, dtype=str, keep_default_na=False, skipinitialspace=True)
+        frame = pd.read_csv(name, dtype=str, keep_default_na=False, skipinitialspace=True,
+                            encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("", "no such file", name) from None
     except (OSError, UnicodeDecodeError) as err:
@@ -138,7 +139,7 @@ def _month_labels(values: Sequence[object], source: str) -> tuple[str, ...]:
     return labels
 
 
-def read_history(source: str | Path | pd.DataFrame, stages: Sequence[str],
+def read_history(source: str | Path | pd.DataFrame, stages: Sequence[str], *,
                  channels: Sequence[str] = ()) -> History:
     """Read and validate a history CSV (or DataFrame) for a config with ``stages``.
 
@@ -150,6 +151,9 @@ def read_history(source: str | Path | pd.DataFrame, stages: Sequence[str],
     name, frame = _read(source)
     frame.columns = [str(c).strip() for c in frame.columns]
     allowed = _allowed(stages, channels)
+    if len(frame.columns) == 1 and ";" in frame.columns[0]:
+        raise ConfigError("row 1", "the columns are separated by ';': save the file as "
+                                   "comma-separated values", name)
     for column in frame.columns:
         if column not in allowed:
             hint = (f"the config's stages are {', '.join(stages)}; other columns: "

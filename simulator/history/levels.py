@@ -4,7 +4,9 @@ Visitors: ordinary least squares of log(visitors) on month. The level of the fir
 month (the month after the history) and the monthly growth carry their standard errors,
 widened by Student's t (few months give wide ranges). Month-to-month scatter beyond Poisson
 noise (tested with the Poisson dispersion statistic) becomes a lognormal redrawn every month,
-with a persistence chosen like the rates' (see :mod:`simulator.history.rates`).
+with a persistence chosen like the rates' (see :mod:`simulator.history.rates`); such a level
+cannot be correlated with the growth, so the growth's sd is widened until the log level of
+the horizon's month has the variance the (positively) correlated estimates imply.
 
 Revenue: each month's MRR change is ``mrr(t) - kept(t) = expansion * kept(t) + arpa *
 new(t)``, where ``kept(t) = mrr(t-1) * (1 - churned(t) / customers(t-1))`` is the MRR of the
@@ -24,6 +26,9 @@ from scipy import stats
 from .rates import DISPERSION_LEVEL, persistence_for
 
 Z95 = float(stats.norm.ppf(0.95))
+#: Beyond these a history cannot pin a volume down (a factor e per sd; 25% a month).
+MAX_LOG_SD = 1.0
+MAX_GROWTH_SD = 0.25
 
 
 def _t_widening(df: int) -> float:
@@ -63,6 +68,15 @@ class VisitorFit:
     def overdispersed(self) -> bool:
         return self.dispersion_p < DISPERSION_LEVEL
 
+    @property
+    def erratic(self) -> str:
+        """Why the history cannot pin the volume down ("" when it can)."""
+        sigma = math.hypot(self.level_se, self.month_sigma)
+        if sigma > MAX_LOG_SD or self.growth_se > MAX_GROWTH_SD:
+            return (f"too few or too erratic months to estimate a trend (log-scale sd "
+                    f"{sigma:.2g}, growth sd {self.growth_se:.2g})")
+        return ""
+
     def evidence(self) -> tuple[str, str]:
         """Comments for ``visitors`` and ``visitor_growth``."""
         lo = math.exp(self.log_level - Z95 * self.level_se)
@@ -76,15 +90,24 @@ class VisitorFit:
         g_lo, g_hi = self.growth - Z95 * self.growth_se, self.growth + Z95 * self.growth_se
         second = (f"visitor_growth: {self.growth:+.2%} a month (90% interval {g_lo:+.2%} to "
                   f"{g_hi:+.2%})")
+        drawn_sd = float(self.visitor_growth["sd"])
+        if drawn_sd > 1.0001 * self.growth_se:
+            second += (f"; drawn with sd {drawn_sd:.3g} instead of {self.growth_se:.3g} to "
+                       f"carry the level-growth correlation (rho {self.correlation:.2f}) to "
+                       f"the horizon, as the month-varying level cannot be correlated")
         return first, second
 
 
-def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
-    """Level and growth of ``visitors`` (one count a month), for a ``horizon``-month forecast."""
+def fit_visitors(visitors: np.ndarray, *, horizon: int,
+                 season: np.ndarray | None = None) -> VisitorFit:
+    """Level and growth of ``visitors`` (one count a month), for a ``horizon``-month forecast.
+    ``season`` (a multiplier per month of the history) is divided out first: the level and
+    growth are then those of the deseasonalised volume, as the config's seasonality expects."""
     v = np.asarray(visitors, dtype=np.float64)
     months = len(v)
+    factor = np.ones(months) if season is None else np.maximum(np.asarray(season, float), 1e-9)
     t = np.arange(1, months + 1, dtype=np.float64)
-    y = np.log(v + 0.5)
+    y = np.log((v + 0.5) / factor)
     t_bar = t.mean()
     sxx = float(np.sum((t - t_bar) ** 2))
     slope = float(np.sum((t - t_bar) * (y - y.mean())) / sxx)
@@ -98,14 +121,19 @@ def fit_visitors(visitors: np.ndarray, *, horizon: int) -> VisitorFit:
     level_se = math.sqrt(s2 / months + x_next**2 * s2 / sxx) * widen
     cov = x_next * s2 / sxx * widen**2
     correlation = cov / (level_se * slope_se) if level_se > 0 and slope_se > 0 else 0.0
-    fitted = np.exp(intercept + slope * (t - t_bar))
+    fitted = np.exp(intercept + slope * (t - t_bar)) * factor
     x2 = float(np.sum((v - fitted) ** 2 / np.maximum(fitted, 1e-9)))
     p_value = float(stats.chi2.sf(x2, df)) if df > 0 else 1.0
     poisson_var = 1.0 / max(float(v.mean()), 1.0)
     month_var = max(s2 - poisson_var, 0.0) if p_value < DISPERSION_LEVEL else 0.0
     log_level = intercept + slope * x_next
     growth = math.exp(slope) - 1.0
-    growth_spec = _growth_spec(growth, max(slope_se * math.exp(slope), 1e-9))
+    growth_sd = slope_se
+    if month_var > 0 and horizon > 1:
+        # A level redrawn every month cannot be correlated with the growth: widen the growth
+        # so that month `horizon`'s log level has the variance the correlated estimates give.
+        growth_sd = math.sqrt(slope_se**2 + 2.0 * cov / (horizon - 1))
+    growth_spec = _growth_spec(growth, max(growth_sd * math.exp(slope), 1e-9))
     if month_var > 0:
         sigma = math.sqrt(level_se**2 + month_var)
         r = persistence_for(level_se**2, month_var, horizon)
