@@ -138,3 +138,31 @@ def test_output_into_a_file_as_directory_is_refused_before_running(capsys, tmp_p
     code, _, err = _main(capsys, ROOT / "configs" / "base.toml", "--output",
                          blocker / "out.csv")
     assert code == 2 and err.startswith("error: --output: directory")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("change", [
+    ["--months", "600", "--at", "600", "--set", "acquisition.visitor_growth=0.5"],
+    ["--set", 'acquisition.visitors={dist="lognormal", mu=7, sigma=24}'],
+])
+def test_exploding_volume_is_one_line_not_a_numpy_traceback(capsys, tmp_path, change, workers):
+    """Valid inputs whose monthly counts outgrow what binomial flows draw exactly (NumPy's
+    Poisson refuses means above ~9.2e18; int64 sums wrap long before) end with one line
+    naming simulation.flows, also when the block ran in a worker process."""
+    out = tmp_path / "out.csv"
+    code, _, err = _main(capsys, "configs/base.toml", "--paths", "5000", "--workers", workers,
+                         "--output", str(out), *change)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: configs/base.toml: simulation.flows:")
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_config_errors_survive_pickling() -> None:
+    """A ConfigError raised in a worker is rebuilt whole in the parent."""
+    import pickle
+
+    from simulator import ConfigError
+
+    error = pickle.loads(pickle.dumps(ConfigError("simulation.flows", "too big", "x.toml")))
+    assert (error.key, error.reason, error.source) == ("simulation.flows", "too big", "x.toml")
+    assert error.line() == "x.toml: simulation.flows: too big"

@@ -20,6 +20,10 @@ class ConfigError(ValueError):
         self.source = source
         super().__init__(self.line())
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[str, str, str]]:
+        # rebuilt from its parts when it crosses a process boundary (a worker's error)
+        return (ConfigError, (self.key, self.reason, self.source))
+
     def line(self) -> str:
         """The one-line message (without the leading ``error:``)."""
         parts = [p for p in (self.source, self.key, self.reason) if p]

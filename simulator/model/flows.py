@@ -14,7 +14,13 @@ import numpy as np
 
 from distributions.joint import SeedLike, stream
 
+from ..config.errors import ConfigError
 from .params import Value
+
+#: The largest expected count one draw may have under binomial flows. Counts are int64 and
+#: are summed over stages, channels and months, so they must stay far below 2**63 (NumPy's
+#: Poisson refuses means above about 9.2e18; sums would wrap around long before).
+MAX_MEAN = 1e15
 
 #: PCG64's jump (``PCG64.jumped``): the golden ratio times 2**128, odd.
 _JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835
@@ -139,11 +145,12 @@ class BinomialFlows(Flows):
 
     def arrivals(self, mean: np.ndarray, rate: Value, key: str = ""
                  ) -> tuple[np.ndarray, np.ndarray]:
+        _countable(mean)
         passed = self._rng(key + "first stage").poisson(mean * rate)
         return passed + self._rng(key + "visitors").poisson(mean * (1.0 - rate)), passed
 
     def arrive(self, key: str, mean: np.ndarray) -> np.ndarray:
-        return self._rng(key).poisson(mean)
+        return self._rng(key).poisson(_countable(mean))
 
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
                 stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
@@ -152,7 +159,7 @@ class BinomialFlows(Flows):
         count is the sum of those that got at least that far. Without ``upper`` only the
         last count is drawn (independent of the others, it has the same law and value)."""
         stops = []
-        reach: Value = mean
+        reach: Value = _countable(mean)
         for rate, stage in zip(rates, stages, strict=True):
             if upper:
                 stops.append(self._monthly(f"{key}short of {stage}", month)
@@ -193,3 +200,15 @@ class BinomialFlows(Flows):
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
         return self._rng(key).binomial(count, rate)
+
+
+def _countable(mean: np.ndarray) -> np.ndarray:
+    """``mean``, checked to be a count binomial flows can draw exactly (at most
+    :data:`MAX_MEAN`); a run whose volume explodes gets one clear error, not NumPy's."""
+    top = float(np.max(mean)) if np.size(mean) else 0.0
+    if not top <= MAX_MEAN:  # NaN too
+        raise ConfigError("simulation.flows", f"an expected monthly count reaches {top:.3g}, "
+                          f"more than binomial flows draw exactly ({MAX_MEAN:.0e}): the volume "
+                          f"grows too fast for the horizon; use flows = \"expected\" or lower "
+                          f"the growth, the volume or the months")
+    return mean
