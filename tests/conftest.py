@@ -37,3 +37,16 @@ def constant_config() -> dict[str, Any]:
 @pytest.fixture
 def base_toml() -> Path:
     return ROOT / "configs" / "base.toml"
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """Run ``simulate ARGV`` in this process: (exit status, stdout, stderr)."""
+    from simulator.cli import main
+
+    try:
+        main([str(a) for a in argv])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

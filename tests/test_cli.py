@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from tests.conftest import run_cli
 
 FAST = ["--paths", "400"]
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_prints_readable_tables(capsys, base_toml, tmp_path):
@@ -30,7 +20,7 @@ def test_prints_readable_tables(capsys, base_toml, tmp_path):
     config = deep / "base.toml"
     config.write_text(base_toml.read_text())
     assert len(str(config)) >= 85
-    code, out, err = _run(capsys, str(config), *FAST)
+    code, out, err = run_cli(capsys, str(config), *FAST)
     assert code == 0, err
     for month in (12, 24, 36):
         assert f"Month {month}" in out
@@ -42,22 +32,22 @@ def test_prints_readable_tables(capsys, base_toml, tmp_path):
 
 def test_csv_is_byte_identical_for_the_same_seed(capsys, base_toml, tmp_path):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    assert _run(capsys, str(base_toml), *FAST, "--output", str(a))[0] == 0
-    assert _run(capsys, str(base_toml), *FAST, "--output", str(b))[0] == 0
+    assert run_cli(capsys, str(base_toml), *FAST, "--output", str(a))[0] == 0
+    assert run_cli(capsys, str(base_toml), *FAST, "--output", str(b))[0] == 0
     assert a.read_bytes() == b.read_bytes()
     assert a.read_text().splitlines()[0] == "scenario,section,metric,input,month,statistic,value"
-    code, out, _ = _run(capsys, str(base_toml), *FAST, "--seed", "3", "--format", "csv")
+    code, out, _ = run_cli(capsys, str(base_toml), *FAST, "--seed", "3", "--format", "csv")
     assert code == 0 and out != a.read_text()
 
 
 def test_output_prints_nothing_else(capsys, base_toml, tmp_path):
-    code, out, _ = _run(capsys, str(base_toml), *FAST, "--output", str(tmp_path / "r.md"))
+    code, out, _ = run_cli(capsys, str(base_toml), *FAST, "--output", str(tmp_path / "r.md"))
     assert code == 0 and out == ""
     assert "| metric | unit | p5 |" in (tmp_path / "r.md").read_text()
 
 
 def test_json_is_strict_and_writes_inf_as_string(capsys, base_toml):
-    code, out, _ = _run(capsys, str(base_toml), *FAST, "--format", "json",
+    code, out, _ = run_cli(capsys, str(base_toml), *FAST, "--format", "json",
                         "--set", "funnel.customer.rate=0")
     assert code == 0
     doc = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON {c}"))
@@ -67,7 +57,7 @@ def test_json_is_strict_and_writes_inf_as_string(capsys, base_toml):
 
 
 def test_set_and_flag_precedence(capsys, base_toml):
-    code, out, _ = _run(capsys, str(base_toml), "--set", "simulation.paths=50",
+    code, out, _ = run_cli(capsys, str(base_toml), "--set", "simulation.paths=50",
                         "--paths", "60", "--set", "revenue.arpa.mean=600", "--format", "json",
                         "--at", "6,12", "--percentiles", "50", "--months", "12")
     assert code == 0
@@ -80,7 +70,7 @@ def test_a_drawn_seed_is_printed(capsys, base_toml, tmp_path):
     text = base_toml.read_text().replace("seed = 2026", "")
     path = tmp_path / "noseed.toml"
     path.write_text(text)
-    code, _, err = _run(capsys, str(path), "--paths", "50")
+    code, _, err = run_cli(capsys, str(path), "--paths", "50")
     assert code == 0 and re.search(r"seed: \d+", err)
 
 
@@ -110,7 +100,7 @@ ERRORS = [
 def test_bad_flags_give_one_line_and_exit_2(capsys, base_toml, tmp_path, monkeypatch,
                                             argv, prefix):
     monkeypatch.chdir(tmp_path)
-    code, out, err = _run(capsys, str(base_toml), *argv)
+    code, out, err = run_cli(capsys, str(base_toml), *argv)
     assert code == 2
     assert err.startswith(prefix), err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -132,7 +122,7 @@ def test_bad_config_files(capsys, tmp_path, text, fragment):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     out_file = tmp_path / "out.csv"
-    code, out, err = _run(capsys, str(path), "--output", str(out_file))
+    code, out, err = run_cli(capsys, str(path), "--output", str(out_file))
     assert code == 2 and out == ""
     assert err.startswith(f"error: {path}: ") and fragment in err
     assert err.count("\n") == 1
@@ -140,18 +130,18 @@ def test_bad_config_files(capsys, tmp_path, text, fragment):
 
 
 def test_missing_config_file(capsys, tmp_path):
-    code, _, err = _run(capsys, str(tmp_path / "nope.toml"))
+    code, _, err = run_cli(capsys, str(tmp_path / "nope.toml"))
     assert code == 2 and "cannot read the config" in err and err.count("\n") == 1
 
 
 def test_missing_argument(capsys):
-    code, _, err = _run(capsys)
+    code, _, err = run_cli(capsys)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
 
 
 def test_example_configs_run(capsys):
     for path in sorted(Path(__file__).resolve().parents[1].glob("configs/*.toml")):
-        code, out, err = _run(capsys, str(path), "--paths", "200")
+        code, out, err = run_cli(capsys, str(path), "--paths", "200")
         assert code == 0, (path, err)
         assert "Month" in out
 
@@ -163,14 +153,14 @@ def test_fit_subcommand_ranks_families_and_prints_toml(capsys, tmp_path):
     rates = np.random.default_rng(3).beta(30, 50, size=200)
     history.write_text("month,close_rate\n" + "".join(f"{i},{r}\n" for i, r in
                                                      enumerate(rates, 1)))
-    code, out, err = _run(capsys, "fit", str(history), "--column", "close_rate", "--top", "3")
+    code, out, err = run_cli(capsys, "fit", str(history), "--column", "close_rate", "--top", "3")
     assert code == 0, err
     lines = out.splitlines()
     assert "ranked by AIC" in lines[0] and len(lines) == 2 + 3
     assert '{ dist = "' in lines[2]
-    code, _, err = _run(capsys, "fit", str(history), "--column", "close")
+    code, _, err = run_cli(capsys, "fit", str(history), "--column", "close")
     assert code == 2 and err.startswith("error: --column: ") and "close_rate" in err
-    code, _, err = _run(capsys, "fit", str(history), "--column", "close_rate",
+    code, _, err = run_cli(capsys, "fit", str(history), "--column", "close_rate",
                         "--families", "betta")
     assert code == 2 and err.startswith("error: --families: ")
 

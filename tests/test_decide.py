@@ -27,20 +27,10 @@ import pytest
 from scipy import optimize, special, stats
 
 import simulator
-from simulator.cli import main
 from simulator.decide.evaluate import HORIZON_DEPENDENT, Evaluator
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _poisson_config(seed: int, paths: int = 4000) -> dict[str, Any]:
@@ -170,18 +160,18 @@ def test_bounds_and_the_bad_case_statistic(monkeypatch):
 
 def test_solve_command_table_json_and_errors(capsys):
     path = ROOT / "configs" / "base.toml"
-    code, out, err = _run(capsys, "solve", str(path), "--target", "customers@12>=70",
+    code, out, err = run_cli(capsys, "solve", str(path), "--target", "customers@12>=70",
                           "--probability", "0.8", "--vary", "acquisition.visitors",
                           "--paths", "600", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
     assert {"input", "multiplier", "value", "probability", "probability_interval",
             "value_interval"} <= set(data)
-    code, out, err = _run(capsys, "solve", str(path), "--target", "customers@12>=70",
+    code, out, err = run_cli(capsys, "solve", str(path), "--target", "customers@12>=70",
                           "--probability", "0.8", "--vary", "acquisition.visitors",
                           "--paths", "300", "--range", "1:2x")
     assert code == 2 and err.startswith("error: --range: ") and len(err.splitlines()) == 1
-    code, out, err = _run(capsys, "solve", str(path), "--target", "customers@12>=5000",
+    code, out, err = run_cli(capsys, "solve", str(path), "--target", "customers@12>=5000",
                           "--probability", "0.8", "--vary", "acquisition.visitors",
                           "--paths", "300")
     assert code == 1 and "no solution" in err and "at 0 (0x)" in err and out == ""
@@ -189,14 +179,14 @@ def test_solve_command_table_json_and_errors(capsys):
                         ("--target", "customers@99>=5")):
         argv = {"--target": "customers@12>=70", "--probability": "0.8",
                 "--vary": "acquisition.visitors"} | {flag: value}
-        code, _, err = _run(capsys, "solve", str(path), *sum(argv.items(), ()))
+        code, _, err = run_cli(capsys, "solve", str(path), *sum(argv.items(), ()))
         assert code == 2 and err.startswith(f"error: {flag}: ") and len(err.splitlines()) == 1
 
 
 def test_allocate_command_json_plot_and_errors(capsys, tmp_path):
     path = ROOT / "configs" / "paid_mix.toml"
     png = tmp_path / "curves.png"
-    code, out, err = _run(capsys, "allocate", str(path), "--budget", "40000", "--objective",
+    code, out, err = run_cli(capsys, "allocate", str(path), "--budget", "40000", "--objective",
                           "customers@6", "--paths", "500", "--format", "json", "--plot",
                           str(png))
     assert code == 0, err
@@ -207,10 +197,10 @@ def test_allocate_command_json_plot_and_errors(capsys, tmp_path):
     for argv, flag in ((["--budget", "-5"], "--budget"), (["--bound", "nope=1:2"], "--bound"),
                        (["--statistic", "p0"], "--statistic"),
                        (["--channels", "referral"], "--channels")):
-        code, _, err = _run(capsys, "allocate", str(path), "--budget", "40000", "--objective",
+        code, _, err = run_cli(capsys, "allocate", str(path), "--budget", "40000", "--objective",
                             "customers@6", *argv)
         assert code == 2 and err.startswith(f"error: {flag}: ") and len(err.splitlines()) == 1
-    code, _, err = _run(capsys, "allocate", str(ROOT / "configs" / "base.toml"), "--budget",
+    code, _, err = run_cli(capsys, "allocate", str(ROOT / "configs" / "base.toml"), "--budget",
                         "1000", "--objective", "customers@6")
     assert code == 2 and "no paid channel" in err
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from simulator.review.io import atomic_write
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,15 +79,7 @@ def test_oversized_request_is_refused_before_allocation(capsys):
     assert "GiB" in err and err.count("\n") == 1
 
 
-def _main(capsys, *argv):
-    from simulator.cli import main
-
-    try:
-        main([str(a) for a in argv])
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, *capsys.readouterr()
+_main = run_cli
 
 
 def _config_with(tmp_path, churn_line: str) -> Path:

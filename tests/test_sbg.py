@@ -17,7 +17,7 @@ import pytest
 
 import simulator
 from simulator.model.sbg import equivalent_churn, hazard, lifetime, survival
-from tests.conftest import CONSTANT
+from tests.conftest import CONSTANT, run_cli
 
 
 def sbg_config(alpha: Any = 1.5, beta: Any = 20.0, customers: int = 200, months: int = 24,
@@ -143,8 +143,6 @@ def test_bad_sbg_configs_give_one_clear_error(change: Any, key: str, words: str)
 
 def test_cli_runs_an_sbg_config_and_reports_bad_keys_in_one_line(capsys, base_toml, tmp_path
                                                                  ) -> None:
-    from simulator.cli import main
-
     text = base_toml.read_text().replace(
         'churn = { dist = "beta", mean = 0.012, sd = 0.004 }',
         'model = "sbg"\nalpha = { dist = "lognormal", mu = 0.38, sigma = 0.18 }\n'
@@ -153,19 +151,11 @@ def test_cli_runs_an_sbg_config_and_reports_bad_keys_in_one_line(capsys, base_to
     config = tmp_path / "sbg.toml"
     config.write_text(text.replace("cash = 400000", "cash = 400000\ncustomer_age = 12", 1))
 
-    def run_cli(*argv: str) -> tuple[int, str, str]:
-        try:
-            main(list(argv))
-            code = 0
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    code, out, err = run_cli(str(config), "--paths", "300", "--at", "12")
+    code, out, err = run_cli(capsys, str(config), "--paths", "300", "--at", "12")
     assert code == 0, err
     assert "ltv" in out and "P(ltv_to_cac >= 3)" in out
-    code, out, err = run_cli(str(config), "--paths", "300", "--set", "retention.churn=0.02")
+    code, out, err = run_cli(capsys, str(config), "--paths", "300",
+                             "--set", "retention.churn=0.02")
     assert code == 2 and out == ""
     assert err.strip().splitlines() == [
         "error: --set: retention.churn: does not go with model = \"sbg\" (alpha and beta "

@@ -10,7 +10,7 @@ from ..decide.allocate import allocate
 from ..decide.render import allocation_text, curves_png, strict_json
 from ..review import outputs
 from ..review.io import atomic_write, check_writable
-from .main import _overrides, seed_of
+from .flags import overrides_from, seed_of
 
 FORMATS = ("table", "json")
 
@@ -41,7 +41,7 @@ def allocate_command(config: str, budget: str, objective: str, channels: str | N
                      seed: str | None, sets: tuple[str, ...], fmt: str, output: str | None,
                      plot: str | None) -> None:
     """Split a month-1 budget across the paid channels of CONFIG to optimise an objective."""
-    cfg = load_config(config, _overrides(sets, paths, None, seed, None, None))
+    cfg = load_config(config, overrides_from(sets, paths, None, seed, None, None))
     outputs.check_target(plot, "--plot", (".png",))
     if output is not None:
         check_writable(output)

@@ -16,22 +16,9 @@ from ..history.calibrate import load_base
 from ..history.data import read_history
 from ..review.io import atomic_write, check_writable
 from ..review.outputs import check_target
+from .flags import int_flag, required_int
 
 FORMATS = ("table", "csv", "json")
-
-
-def _int(text: str | None, flag: str, low: int, default: int | None = None) -> int:
-    if text is None:
-        if default is None:
-            raise ConfigError("", f"is required (an integer >= {low})", flag)
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError("", f"must be an integer >= {low} (got {text!r})", flag) from None
-    if value < low:
-        raise ConfigError("", f"must be >= {low} (got {value})", flag)
-    return value
 
 
 def rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
@@ -90,11 +77,11 @@ def backtest_command(history: str, base: str, train: str | None, horizon: str | 
                      output: str | None, plot: str | None) -> None:
     """Rolling-origin backtest: calibrate on the months up to each cut, simulate forward from
     the state at the cut, and score the held-out months."""
-    n_train = _int(train, "--train", 3)
-    n_horizon = _int(horizon, "--horizon", 1)
-    n_step = _int(step, "--step", 1, 1)
-    n_paths = _int(paths, "--paths", 1, 1000)
-    n_seed = _int(seed, "--seed", 0, 0)
+    n_train = required_int(train, "--train", 3)
+    n_horizon = required_int(horizon, "--horizon", 1)
+    n_step = int_flag(step, "--step", 1) or 1
+    n_paths = int_flag(paths, "--paths", 1) or 1000
+    n_seed = int_flag(seed, "--seed", 0) or 0
     kind = fmt or "table"
     if output is not None:
         check_target(output, "--output", (".txt", ".csv", ".json"))

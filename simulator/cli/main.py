@@ -23,12 +23,12 @@ import click
 
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
-from ..config.overrides import Override, parse_scale, parse_set
+from ..config.overrides import Override
 from ..engine.execution import SCHEDULER_TIMEOUT, Execution
 from ..engine.faults import RunError
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
-from ..engine.runner import draw_seed, run
+from ..engine.runner import run
 from ..engine.storage import parse_size, plan
 from ..review import outputs, report
 from ..review.analysis import Target, parse_metric_at
@@ -36,37 +36,14 @@ from ..review.cells import pct
 from ..review.contents import Review
 from ..review.convergence import Step, run_to_precision
 from ..review.io import OutputError, OutputFiles
+from .flags import int_flag, overrides_from, seed_of
 from .scenarios import parse_scenario
-
-
-def _int_flag(text: str | None, flag: str, low: int) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError("", f"must be an integer >= {low} (got {text!r})", flag) from None
-    if value < low:
-        raise ConfigError("", f"must be >= {low} (got {value})", flag)
-    return value
-
-
-def _list_flag(text: str | None, flag: str, kind: type) -> list[float] | list[int] | None:
-    if text is None:
-        return None
-    try:
-        return [kind(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        what = "integers" if kind is int else "numbers"
-        raise ConfigError("", f"must be comma-separated {what} such as "
-                              f"{'12,24' if kind is int else '5,50,95'} (got {text!r})",
-                          flag) from None
 
 
 def _workers(text: str | None) -> int | str:
     if text is None or text == "auto":
         return text or 1
-    value = _int_flag(text, "--workers", 1)
+    value = int_flag(text, "--workers", 1)
     return 1 if value is None else value
 
 
@@ -93,19 +70,6 @@ def _output_format(output: str | None, fmt: str | None) -> str:
         raise ConfigError("", f"{fmt!r} conflicts with --output {output!r} ({kind})", "--format")
     return kind
 
-
-def _overrides(sets: tuple[str, ...], paths: str | None, months: str | None,
-               seed: str | None, percentiles: str | None, at: str | None,
-               scales: tuple[str, ...] = ()) -> list[Override]:
-    out = [parse_set(s) for s in sets] + [parse_scale(s) for s in scales]
-    flags = [("simulation.paths", _int_flag(paths, "--paths", 1), "--paths"),
-             ("simulation.months", _int_flag(months, "--months", 1), "--months"),
-             ("simulation.seed", _int_flag(seed, "--seed", 0), "--seed"),
-             ("simulation.percentiles", _list_flag(percentiles, "--percentiles", float),
-              "--percentiles"),
-             ("simulation.report_months", _list_flag(at, "--at", int), "--at")]
-    out += [Override(key, value, label) for key, value, label in flags if value is not None]
-    return out
 
 
 def _check_full(config: Config, budget: int | None, paths: int, flag: str = "--paths-out",
@@ -177,15 +141,6 @@ def _client(address: str | None, timeout: float) -> Any:
     logging.getLogger("distributed.client").setLevel(logging.CRITICAL)
     return client
 
-
-def seed_of(config: Config) -> int:
-    """The config's seed, or one drawn now and announced on stderr so the run can be
-    repeated (the library draws silently; the command line tells)."""
-    if config.simulation.seed is not None:
-        return config.simulation.seed
-    seed = draw_seed()
-    print(f"seed: {seed} (drawn; pass --seed {seed} to repeat this run)", file=sys.stderr)
-    return seed
 
 
 def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tuple[int, ...],
@@ -276,7 +231,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     Several CONFIGs are run as scenarios side by side with common random numbers.
     To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
-    overrides = _overrides(sets, paths, months, seed, percentiles, at, scales)
+    overrides = overrides_from(sets, paths, months, seed, percentiles, at, scales)
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)
@@ -294,7 +249,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     asked = tuple(Target.parse(t, metrics, horizon) for t in targets)
     tornado = parse_metric_at(sensitivity, metrics, horizon) if sensitivity else None
     target = _precision(precision)
-    cap = _int_flag(max_paths, "--max-paths", 1) or 1_000_000
+    cap = int_flag(max_paths, "--max-paths", 1) or 1_000_000
     outputs.check_target(output, "--output", tuple(outputs.EXTENSIONS))
     outputs.check_target(plot, "--plot", (".png",))
     outputs.check_target(report_file, "--report", (".html", ".htm"))

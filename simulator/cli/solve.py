@@ -16,7 +16,7 @@ from ..config.core import load_config
 from ..decide.render import solution_text, strict_json
 from ..decide.solve import NoSolution, solve
 from ..review.io import atomic_write, check_writable
-from .main import _overrides, seed_of
+from .flags import overrides_from, seed_of
 
 FORMATS = ("table", "json")
 
@@ -44,7 +44,7 @@ def solve_command(config: str, target: str, probability: str, vary: str, span: s
                   output: str | None) -> None:
     """Find the value of INPUT at which P(target) reaches P, e.g. the visitors needed for
     200 customers by month 24 with 80% probability."""
-    cfg = load_config(config, _overrides(sets, paths, None, seed, None, None))
+    cfg = load_config(config, overrides_from(sets, paths, None, seed, None, None))
     if output is not None:
         check_writable(output)
     try:
