@@ -87,41 +87,46 @@ class Metric:
     source: str
     of: str = ""
     how: str = ""
+    words: str = ""  # what tables call it, e.g. "CAC payback" (its unit is added)
 
 
 #: Metrics every run produces, in table order (stage counts come after visitors, one per
 #: stage name, as flows in "#").
 CORE_METRICS = (
-    Metric("visitors", "#", "flow"),
-    Metric("new_customers", "#", "view", of="", how="same"),  # a flow when segmented
-    Metric("churned", "#", "flow"),
-    Metric("customers", "#", "flow"),
-    Metric("mrr", "$", "flow"),
-    Metric("arr", "$", "view", of="mrr", how="x12"),
-    Metric("revenue", "$", "view", of="mrr", how="same"),
-    Metric("cumulative_revenue", "$", "view", of="mrr", how="cumsum"),
-    Metric("sm_spend", "$", "flow"),
-    Metric("cac", "$", "economics"),
-    Metric("cac_payback_months", "mo", "economics"),
-    Metric("ltv", "$", "economics"),
-    Metric("ltv_to_cac", "x", "economics"),
-    Metric("cash", "$", "flow"),
-    Metric("runway_months", "mo", "economics"),
-    Metric("burn_multiple", "x", "economics"),
-    Metric("nrr", "x", "economics"),
-    Metric("cohort_payback_months", "mo", "economics"),
+    Metric("visitors", "#", "flow", words="Visitors"),
+    # new_customers is a flow when the config has segments
+    Metric("new_customers", "#", "view", of="", how="same", words="New customers"),
+    Metric("churned", "#", "flow", words="Churned"),
+    Metric("customers", "#", "flow", words="Customers"),
+    Metric("mrr", "$", "flow", words="MRR"),
+    Metric("arr", "$", "view", of="mrr", how="x12", words="ARR"),
+    Metric("revenue", "$", "view", of="mrr", how="same", words="Revenue"),
+    Metric("cumulative_revenue", "$", "view", of="mrr", how="cumsum", words="Cumulative revenue"),
+    Metric("sm_spend", "$", "flow", words="S&M spend"),
+    Metric("cac", "$", "economics", words="CAC"),
+    Metric("cac_payback_months", "mo", "economics", words="CAC payback"),
+    Metric("ltv", "$", "economics", words="LTV"),
+    Metric("ltv_to_cac", "x", "economics", words="LTV:CAC"),
+    Metric("cash", "$", "flow", words="Cash"),
+    Metric("runway_months", "mo", "economics", words="Runway"),
+    Metric("burn_multiple", "x", "economics", words="Burn multiple"),
+    Metric("nrr", "x", "economics", words="Net revenue retention"),
+    Metric("cohort_payback_months", "mo", "economics", words="Cohort payback"),
 )
 #: Per channel, named ``<channel>.<metric>``.
-CHANNEL_METRICS = (Metric("new_customers", "#", "flow"), Metric("spend", "$", "flow"),
-                   Metric("cac", "$", "economics"))
+CHANNEL_METRICS = (Metric("new_customers", "#", "flow", words="New customers"),
+                   Metric("spend", "$", "flow", words="spend"),
+                   Metric("cac", "$", "economics", words="CAC"))
 #: Per segment, named ``<segment>.<metric>``.
-SEGMENT_METRICS = (Metric("new_customers", "#", "flow"),
-                   Metric("customers", "#", "flow"), Metric("mrr", "$", "flow"))
+SEGMENT_METRICS = (Metric("new_customers", "#", "flow", words="New customers"),
+                   Metric("customers", "#", "flow", words="Customers"),
+                   Metric("mrr", "$", "flow", words="MRR"))
 
 METRICS = tuple(m.name for m in CORE_METRICS)
 DEPTH_METRICS = tuple(m.name for m in CHANNEL_METRICS)
 VIEWS = {m.name: m for m in CORE_METRICS if m.source == "view"}
 UNITS = {m.name: m.unit for m in (*CHANNEL_METRICS, *CORE_METRICS)}
+WORDS = {m.name: m.words for m in (*CHANNEL_METRICS, *CORE_METRICS)}
 
 
 def metric_names(stages: tuple[str, ...], channels: tuple[str, ...] = (),

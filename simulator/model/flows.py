@@ -17,10 +17,11 @@ from distributions.joint import SeedLike, stream
 from ..config.errors import ConfigError
 from .params import Value
 
-#: The largest expected count one draw may have under binomial flows. Counts are int64 and
-#: are summed over stages, channels and months, so they must stay far below 2**63 (NumPy's
-#: Poisson refuses means above about 9.2e18; sums would wrap around long before).
-MAX_MEAN = 1e15
+#: The largest count binomial flows draw: an expected monthly arrival count (a Poisson mean)
+#: or a count being thinned (customers facing churn). Counts are int64 and are summed over
+#: stages, channels and months, so they must stay well below 2**63 ~ 9.2e18 (NumPy's
+#: Poisson refuses means above about that); checking each month keeps every sum in range.
+MAX_COUNT = 1e17
 
 #: PCG64's jump (``PCG64.jumped``): the golden ratio times 2**128, odd.
 _JUMP = 0x9E3779B97F4A7C15F39CC0605CEDC835
@@ -199,16 +200,17 @@ class BinomialFlows(Flows):
         return self._rng(key).multinomial(count, pvals)[:, :-1]
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        return self._rng(key).binomial(count, rate)
+        return self._rng(key).binomial(_countable(count), rate)
 
 
-def _countable(mean: np.ndarray) -> np.ndarray:
-    """``mean``, checked to be a count binomial flows can draw exactly (at most
-    :data:`MAX_MEAN`); a run whose volume explodes gets one clear error, not NumPy's."""
-    top = float(np.max(mean)) if np.size(mean) else 0.0
-    if not top <= MAX_MEAN:  # NaN too
-        raise ConfigError("simulation.flows", f"an expected monthly count reaches {top:.3g}, "
-                          f"more than binomial flows draw exactly ({MAX_MEAN:.0e}): the volume "
-                          f"grows too fast for the horizon; use flows = \"expected\" or lower "
-                          f"the growth, the volume or the months")
-    return mean
+def _countable(count: np.ndarray) -> np.ndarray:
+    """``count`` (a count or an expected count), checked to be one binomial flows can draw
+    exactly (at most :data:`MAX_COUNT`): a run whose volume explodes gets one clear error,
+    not NumPy's, and int64 sums never wrap around."""
+    top = float(np.max(count)) if np.size(count) else 0.0
+    if not top <= MAX_COUNT:  # NaN too
+        raise ConfigError("simulation.flows", f"a monthly count reaches {top:.3g}, more than "
+                          f"binomial flows draw exactly ({MAX_COUNT:.0e}): the volume grows "
+                          f"too fast for the horizon; use flows = \"expected\" or lower the "
+                          f"growth, the volume or the months")
+    return count

@@ -16,15 +16,8 @@ import math
 from ..config import schema
 
 UNIT_NAMES = {"#": "count", "$": "$", "mo": "months", "x": "ratio"}
-#: What a metric is called in words (its code name is what --target and the data use).
-WORDS = {"visitors": "Visitors", "new_customers": "New customers", "churned": "Churned",
-         "customers": "Customers", "mrr": "MRR", "arr": "ARR", "revenue": "Revenue",
-         "cumulative_revenue": "Cumulative revenue", "sm_spend": "S&M spend", "cac": "CAC",
-         "cac_payback_months": "CAC payback", "ltv": "LTV", "ltv_to_cac": "LTV:CAC",
-         "cash": "Cash", "runway_months": "Runway", "burn_multiple": "Burn multiple",
-         "nrr": "Net revenue retention", "cohort_payback_months": "Cohort payback",
-         "spend": "spend"}
-UNIT_WORDS = {"#": "count", "$": "$", "mo": "months", "x": "ratio"}
+#: Words written in capitals when a stage or channel name holds them (``mql`` -> MQL).
+ACRONYMS = frozenset({"mql", "sql", "sal", "pql", "sdr", "bdr", "ae", "poc", "smb", "seo", "ppc"})
 NOT_DEFINED = "n/a"
 
 
@@ -36,10 +29,17 @@ def unit(metric: str) -> str:
 def label(metric: str) -> str:
     """A metric's name in words with its unit, e.g. ``CAC payback (months)``."""
     prefix, _, last = metric.rpartition(".")
-    words = WORDS.get(last, last.replace("_", " ").capitalize())
+    words = schema.WORDS.get(last) or _name_in_words(last)
     if prefix:
         words = f"{prefix} {words}"
-    return f"{words} ({UNIT_WORDS[unit(metric)]})"
+    return f"{words} ({UNIT_NAMES[unit(metric)]})"
+
+
+def _name_in_words(name: str) -> str:
+    """A stage's name in words: ``opportunity`` -> Opportunity, ``mql`` -> MQL."""
+    parts = [p.upper() if p in ACRONYMS else p for p in name.split("_")]
+    text = " ".join(parts)
+    return text[:1].upper() + text[1:]
 
 
 def _scaled(value: float) -> str:
