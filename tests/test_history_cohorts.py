@@ -75,6 +75,8 @@ def test_cohorts_only_writes_sbg_retention_that_runs(capsys, tmp_path):
     assert set(lines) == {"1", "3", "6", "12", "24", "35", "47", "59"}
     assert "50.0%" in lines["12"] and "50.2%" in lines["12"]
     assert lines["59"].endswith("projected") and not lines["24"].endswith("projected")
+    # next to the base config's flat churn at its median (1.16% a month): 0.9884^12
+    assert "base (churn 1.16%)" in stdout and "87.0%" in lines["12"]
     assert "retention.churn" not in stdout.split("Kept from the base config:")[1].split("\n")[0]
     code, stdout, err = _run(capsys, str(out), "--paths", "500", "--quiet")
     assert code == 0 and "Month 36" in stdout, err

@@ -61,7 +61,7 @@ def comparison(cal: Calibration) -> str:
     out.extend(f"Not used: {u}" for u in cal.unused)
     out.extend(cal.notes)
     if cal.fit is not None:
-        out.append(curve_table(cal.fit).rstrip("\n"))
+        out.append(curve_table(cal.fit, cal.base).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 

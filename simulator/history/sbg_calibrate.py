@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config.core import Config
 from ..config.errors import ConfigError
+from ..model.sbg import survival
 from .builder import Builder
 from .cohorts import SbgFit, fit_sbg
 
@@ -87,18 +88,42 @@ def curve_ages(fit: SbgFit) -> list[int]:
     return sorted({a for a in (1, 3, 6, 12, 24) if a < top} | {top, top + 12, top + 24})
 
 
-def curve_table(fit: SbgFit) -> str:
+def base_survival(base: Config, ages: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """The base config's retention at its median inputs (the share of a new cohort active
+    at each age) and a label, when its retention is flat churn or sBG without early churn."""
+    def median(name: str) -> float | None:
+        inp = base.inputs.get(name)
+        return None if inp is None else float(np.atleast_1d(inp.dist.ppf(np.array([0.5])))[0])
+
+    if "retention.early_churn" in base.inputs or base.segment_names:
+        return None
+    if base.depth.retention.model == "sbg":
+        alpha, beta = median("retention.alpha"), median("retention.beta")
+        if alpha is None or beta is None:
+            return None
+        return survival(alpha, beta, ages), f"base (sBG {alpha:.3g}, {beta:.3g})"
+    churn = median("retention.churn")
+    if churn is None:
+        return None
+    return (1.0 - churn) ** ages, f"base (churn {churn:.2%})"
+
+
+def curve_table(fit: SbgFit, base: Config | None = None) -> str:
     """The fitted retention curve next to the observed one, and the projection beyond the
-    data: share of a cohort active at each age."""
+    data: share of a cohort active at each age; with ``base``, the base config's retention
+    at its median inputs too."""
     ages = curve_ages(fit)
     curve = fit.curve(ages[-1]).set_index("age").loc[ages]
     pct = f"{fit.level * 100:g}%"
-    rows = [["age", "cohorts", "observed", "fitted", f"{pct} band", ""]]
-    for age, row in curve.iterrows():
+    reference = None if base is None else base_survival(base, np.array(ages, dtype=float))
+    header = ["age", "cohorts", "observed", "fitted", f"{pct} band"]
+    rows = [[*header, *([reference[1]] if reference else []), ""]]
+    for i, (age, row) in enumerate(curve.iterrows()):
         observed = "-" if np.isnan(row["observed"]) else f"{row['observed']:.1%}"
         band = "-" if np.isnan(row["low"]) else f"{row['low']:.1%}-{row['high']:.1%}"
+        extra = [f"{reference[0][i]:.1%}"] if reference else []
         rows.append([str(age), str(row["cohorts"]), observed, f"{row['fitted']:.1%}", band,
-                     "projected" if row["projected"] else ""])
+                     *extra, "projected" if row["projected"] else ""])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)).rstrip()
              for r in rows]
