@@ -97,6 +97,8 @@ def test_history_and_cohorts_churn_from_the_cohorts_start_from_the_history(capsy
     assert ["retention.alpha", "retention.beta"] in [c["between"] for c in cal["correlations"]]
     assert all("retention.churn" not in c["between"] for c in cal["correlations"])
     assert "Not used: the history's churned counts, for retention" in stdout
+    assert "Dropped the base config's correlations naming churn (funnel.customer.rate ~ " \
+           "retention.churn)" in stdout
     assert "# Not used: the history's churned counts" in out.read_text()
     code, stdout, err = _run(capsys, str(out), "--paths", "500", "--quiet")
     assert code == 0 and "Month 36" in stdout, err

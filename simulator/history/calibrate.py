@@ -26,7 +26,7 @@ from .cohorts import SbgFit
 from .data import History, read_history
 from .levels import fit_revenue, fit_visitors
 from .rates import fit_rate
-from .sbg_calibrate import apply_cohorts, check_base, fit_cohorts
+from .sbg_calibrate import GONE, apply_cohorts, check_base, fit_cohorts
 
 SPEND_MONTHS = 3
 
@@ -228,13 +228,14 @@ def _state(b: Builder, h: History) -> None:
                   f"here; {key}_growth is the base config's)")
 
 
-def _correlations(b: Builder) -> None:
+def _correlations(b: Builder, leave: tuple[str, ...] = ()) -> None:
+    """Drop the base's correlations of calibrated inputs (but those naming ``leave``)."""
     kept, dropped = [], []
     touched = set(b.calibrated)
     for entry in b.raw.get("correlations", []):
         pair = entry.get("between", [])
         if pair == ["acquisition.visitors", "acquisition.visitor_growth"] or \
-                not touched.intersection(pair):
+                not touched.intersection(pair) or set(leave).intersection(pair):
             kept.append(entry)
         else:
             dropped.append(" ~ ".join(pair))
@@ -274,7 +275,7 @@ def calibrate_history(history: History | None, base_raw: dict[str, Any], base: C
                    "expansion" if "revenue.expansion" in b.calibrated else ""
             unused.append(f"the history's churned counts, for retention (sBG alpha and beta "
                           f"come from the cohorts{also})")
-    _correlations(b)
+    _correlations(b, leave=GONE if fit is not None else ())  # sBG drops those with its note
     if base.segment_names:
         b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
                        "close_rate, arpa or churn takes the place of the calibrated one.")
