@@ -195,3 +195,20 @@ def test_end_to_end_known_alpha_beta_to_the_written_configs_survival(tmp_path, a
         np.testing.assert_allclose(result["customers"][p], closed(a[p], b[p]), rtol=1e-9)
     assert abs(np.median(np.log(a)) - math.log(fit.alpha)) < 0.5 * fit.se_log[0]
     assert np.corrcoef(np.log(a), np.log(b))[0, 1] > 0.8
+
+
+def test_cohorts_without_heterogeneity_get_a_note(capsys, tmp_path):
+    """Cohorts that churn flat (5% a month, no spread): alpha and beta are determined only
+    through their ratio, which the 0.99 cap on their correlation cannot keep; a note says
+    so (and the example's well-determined fit gets none)."""
+    flat = tmp_path / "flat.csv"
+    pd.DataFrame([(f"c{c}", a, round(100000 * 0.95 ** a)) for c in range(12)
+                  for a in range(24 - c)], columns=["cohort", "age", "active"]
+                 ).to_csv(flat, index=False)
+    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(flat), "--config",
+                             str(BASE), "--output", str(tmp_path / "cal.toml"))
+    assert code == 0, err
+    assert "the cohorts barely show churn falling with age" in stdout
+    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
+                             str(BASE), "--output", str(tmp_path / "cal2.toml"))
+    assert code == 0 and "barely" not in stdout, err

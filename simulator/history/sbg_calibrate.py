@@ -10,6 +10,7 @@ early churn) are refused with one line naming ``--cohorts``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -76,9 +77,33 @@ def apply_cohorts(b: Builder, fit: SbgFit) -> None:
                        f"({'; '.join(dropped)}): sBG retention has alpha and beta instead, "
                        f"and re-aiming them at alpha would fight the strong alpha-beta "
                        f"correlation (docs/retention-sbg.md).")
+    fitted, written = ratio_sd(fit)
+    if written > 2.0 * fitted + 0.05:
+        b.notes.append(f"retention: the cohorts barely show churn falling with age, so alpha "
+                       f"and beta are poorly determined apart from their ratio (correlation "
+                       f"of their log estimates {fit.correlation_log:.6f}); [[correlations]] "
+                       f"caps it at 0.99, so in the simulation log(alpha / beta) has sd "
+                       f"{written:.3g} where the fit says {fitted:.3g}: first-month churn is "
+                       f"far more uncertain than the data. Consider the flat churn from the "
+                       f"history (calibrate without --cohorts).")
     if fit.at_bound:
         b.notes.append("retention: the sBG fit ran to the edge of its range: the cohorts do "
                        "not show churn falling with age (a flat churn fits them as well)")
+
+
+def ratio_sd(fit: SbgFit) -> tuple[float, float]:
+    """The sd of log(alpha / beta) by the fit, and in the written config (alpha and beta's
+    correlation as :meth:`SbgFit.correlation_spec` writes it, capped at 0.99): about equal
+    unless the estimates are almost perfectly correlated."""
+    sa, sb = fit.se_log
+    if not (math.isfinite(sa) and math.isfinite(sb)) or sa * sb == 0:
+        return 0.0, 0.0
+    written = 2.0 * math.sin(math.pi * fit.correlation_spec()["rho"] / 6.0)  # rank -> Pearson
+
+    def sd(r: float) -> float:
+        return math.sqrt(max(sa * sa + sb * sb - 2.0 * r * sa * sb, 0.0))
+
+    return sd(fit.correlation_log), sd(written)
 
 
 def curve_ages(fit: SbgFit) -> list[int]:
