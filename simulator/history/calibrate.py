@@ -123,9 +123,9 @@ def _rates(b: Builder, h: History, base: Config, horizon: int, churn: bool = Tru
                 b.notes.append(f"{name}: the base config has a lag on this stage; the history "
                                f"rate assumes conversion within the month")
         previous = stage
-    retention = b.raw.get("retention", {})
     if not churn:
         return
+    retention = b.raw.get("retention", {})
     if isinstance(retention, Mapping) and retention.get("model", "churn") != "churn":
         b.notes.append(f"retention: the base config uses model = {retention['model']!r}; "
                        f"monthly churn from the history is not used (cohorts fit it)")

@@ -61,11 +61,14 @@ def apply_cohorts(b: Builder, fit: SbgFit) -> None:
     spec = fit.correlation_spec()
     for name in ("alpha", "beta"):
         value, (low, high) = getattr(fit, name), ci[name]
-        b.set(f"retention.{name}", b.raw["retention"][name],
+        written = b.raw["retention"][name]
+        how = (f"lognormal: median the estimate, sigma the standard error of its log); rank "
+               f"correlation of alpha and beta {spec['rho']} (see [[correlations]])"
+               if isinstance(written, Mapping) else
+               "written as a constant: the fit gives no finite standard error)")
+        b.set(f"retention.{name}", written,
               f"{name}: maximum likelihood {value:.4g}, {fit.level * 100:g}% interval "
-              f"{low:.4g} to {high:.4g} (lognormal: median the estimate, sigma the standard "
-              f"error of its log); rank correlation of alpha and beta {spec['rho']} (see "
-              f"[[correlations]])")
+              f"{low:.4g} to {high:.4g} ({how}")
     b.comments["[retention]"] = fit.describe() + (
         ". The fit ran to the edge of its range: the cohorts do not show customers "
         "differing, a flat churn describes them as well" if fit.at_bound else "")
