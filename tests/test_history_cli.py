@@ -68,17 +68,12 @@ def test_month_to_month_spread_shows_in_the_simulation():
     assert np.mean(np.var(ratio, axis=1, ddof=1)) > 1.5 * binomial
 
 
-def test_cohorts_are_not_available_yet(capsys, tmp_path):
+def test_calibrate_needs_a_history_or_cohorts(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, _, err = _run(capsys, "calibrate", str(EXAMPLE), "--cohorts", "c.csv", "--config",
-                        str(BASE), "--output", str(out))
-    assert code == 2 and err == "error: --cohorts: not available yet (fitting cohort " \
-                                "retention comes with the sBG retention model)\n"
-    assert not out.exists()
-    with pytest.raises(simulator.ConfigError, match="--cohorts: not available yet"):
-        simulator.calibrate(EXAMPLE, BASE, cohorts="c.csv")
-    code, _, err = _run(capsys, "calibrate", "--config", str(BASE))
-    assert code == 2 and "HISTORY.csv" in err
+    code, _, err = _run(capsys, "calibrate", "--config", str(BASE), "--output", str(out))
+    assert code == 2 and "HISTORY.csv" in err and not out.exists()
+    with pytest.raises(simulator.ConfigError, match="needs a history, cohorts or both"):
+        simulator.calibrate(None, BASE)
 
 
 def _rows(*edits: tuple[int, str]) -> list[str]:

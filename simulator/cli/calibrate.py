@@ -1,5 +1,6 @@
-"""``simulate calibrate HISTORY.csv --config BASE.toml --output OUT.toml``: a config whose
-inputs come from the company's own history, and a table of base ranges vs data ranges."""
+"""``simulate calibrate [HISTORY.csv] [--cohorts COHORTS.csv] --config BASE.toml --output
+OUT.toml``: a config whose inputs come from the company's own history and cohorts, a table of
+base ranges vs data ranges, and the fitted retention curve next to the observed one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from ..config.core import Config, load_config
 from ..config.errors import ConfigError
 from ..history.calibrate import Calibration, calibration
+from ..history.sbg_calibrate import curve_table
 from ..history.toml_out import dumps
 from ..review.io import atomic_write, check_writable
 
@@ -52,8 +54,14 @@ def comparison(cal: Calibration) -> str:
     out = ["Base config's range vs range from your data (P5 / P50 / P95):", *lines]
     if state:
         out.append("Set from the last months: " + ", ".join(state))
+    if cal.fit is not None:
+        out.append(f"Set from the cohorts: retention.model = \"sbg\", start.customer_age = "
+                   f"{new.depth.retention.customer_age}")
     out.append(f"Kept from the base config: {', '.join(cal.kept) or 'nothing'}")
+    out.extend(f"Not used: {u}" for u in cal.unused)
     out.extend(cal.notes)
+    if cal.fit is not None:
+        out.append(curve_table(cal.fit, cal.base).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
@@ -69,7 +77,9 @@ def comparison(cal: Calibration) -> str:
 def calibrate_command(history: str | None, cohorts: str | None, base: str,
                       output: str | None) -> None:
     """Calibrate the inputs of BASE.toml from HISTORY.csv (one row a month) and start the
-    forecast from its last month."""
+    forecast from its last month; with --cohorts, retention is the sBG model fitted to the
+    cohorts (then the history's churn counts are not used for it). Give HISTORY.csv,
+    --cohorts or both."""
     if history is None and cohorts is None:
         raise ConfigError("", "give a HISTORY.csv, --cohorts COHORTS.csv, or both",
                           "simulate calibrate")
@@ -77,9 +87,6 @@ def calibrate_command(history: str | None, cohorts: str | None, base: str,
         check_writable(output)
         if not output.endswith(".toml"):
             raise ConfigError("", f"must be a .toml file (got {output!r})", "--output")
-    if history is None:
-        raise ConfigError("", "not available yet (fitting cohort retention comes with the "
-                              "sBG retention model)", "--cohorts")
     cal = calibration(history, base, cohorts)
     text = dumps(cal.config, comments=cal.comments, header=cal.header())
     load_config(cal.config)  # the written config must run

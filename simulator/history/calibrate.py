@@ -1,7 +1,9 @@
-"""Calibrate a base config from a company's history: rates, visitors, revenue, spend, start.
+"""Calibrate a base config from a company's history (rates, visitors, revenue, spend, start)
+and from its cohorts (sBG retention).
 
 Every input the history can inform is replaced by its posterior (see :mod:`.rates` and
-:mod:`.levels`); the rest is kept from the base config, and the result says which is which.
+:mod:`.levels`); with cohorts, retention is the sBG fit (see :mod:`.sbg_calibrate`); the rest
+is kept from the base config, and the result says which is which.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from ..config.errors import ConfigError
 from ..config.gtm import ACQUISITION
 from .builder import Builder
 from .channels import calibrate_channels
+from .cohorts import SbgFit
 from .data import History, read_history
 from .levels import fit_revenue, fit_visitors
 from .rates import fit_rate
+from .sbg_calibrate import GONE, apply_cohorts, check_base, fit_cohorts
 
 SPEND_MONTHS = 3
 
@@ -37,17 +41,31 @@ class Calibration:
     kept: tuple[str, ...]  # model inputs kept from the base config
     notes: tuple[str, ...]
     base: Config
-    history: History
+    history: History | None
+    fit: SbgFit | None = None  # the sBG fit of the cohorts, when given
+    cohorts_source: str = ""
+    unused: tuple[str, ...] = ()  # data given but not used, and why
 
     def header(self) -> str:
         """The comment at the top of the written TOML."""
-        lines = [f"Calibrated by `simulate calibrate` from {self.history.source} "
-                 f"({self.history.months} months, {self.history.labels[0]} to "
-                 f"{self.history.labels[-1]}) on top of {self.base.source}.",
-                 "Each calibrated input carries its evidence: months used, counts, posterior "
-                 "mean and 90% interval.",
+        sources, evidence = [], []
+        if self.history is not None:
+            h = self.history
+            sources.append(f"{h.source} ({h.months} months, {h.labels[0]} to "
+                           f"{h.labels[-1]})")
+            evidence.append("from the history: months used, counts, posterior mean and 90% "
+                            "interval")
+        if self.fit is not None:
+            sources.append(f"the cohorts in {self.cohorts_source} ({self.fit.cohorts} "
+                           f"cohorts, ages 0-{self.fit.max_age})")
+            evidence.append("from the cohorts: cohorts, customers, ages, maximum likelihood "
+                            "estimates and 90% intervals")
+        lines = [f"Calibrated by `simulate calibrate` from {' and '.join(sources)} on top of "
+                 f"{self.base.source}.",
+                 f"Each calibrated input carries its evidence ({'; '.join(evidence)}).",
                  f"Calibrated: {', '.join(self.calibrated) or 'nothing'}.",
                  f"Kept from the base config: {', '.join(self.kept) or 'nothing'}."]
+        lines += [f"Not used: {u}." for u in self.unused]
         return "\n".join([*lines, *self.notes])
 
 
@@ -86,7 +104,7 @@ def mixed_counts(base: Config) -> dict[int, str]:
     return mixed
 
 
-def _rates(b: Builder, h: History, base: Config, horizon: int) -> None:
+def _rates(b: Builder, h: History, base: Config, horizon: int, churn: bool = True) -> None:
     previous = "visitors"
     mixed = mixed_counts(base)
     for i, stage in enumerate(base.stages):
@@ -105,6 +123,8 @@ def _rates(b: Builder, h: History, base: Config, horizon: int) -> None:
                 b.notes.append(f"{name}: the base config has a lag on this stage; the history "
                                f"rate assumes conversion within the month")
         previous = stage
+    if not churn:
+        return
     retention = b.raw.get("retention", {})
     if isinstance(retention, Mapping) and retention.get("model", "churn") != "churn":
         b.notes.append(f"retention: the base config uses model = {retention['model']!r}; "
@@ -208,13 +228,14 @@ def _state(b: Builder, h: History) -> None:
                   f"here; {key}_growth is the base config's)")
 
 
-def _correlations(b: Builder) -> None:
+def _correlations(b: Builder, leave: tuple[str, ...] = ()) -> None:
+    """Drop the base's correlations of calibrated inputs (but those naming ``leave``)."""
     kept, dropped = [], []
     touched = set(b.calibrated)
     for entry in b.raw.get("correlations", []):
         pair = entry.get("between", [])
         if pair == ["acquisition.visitors", "acquisition.visitor_growth"] or \
-                not touched.intersection(pair):
+                not touched.intersection(pair) or set(leave).intersection(pair):
             kept.append(entry)
         else:
             dropped.append(" ~ ".join(pair))
@@ -227,30 +248,46 @@ def _correlations(b: Builder) -> None:
         b.raw.pop("correlations", None)
 
 
-def calibrate_history(history: History, base_raw: dict[str, Any], base: Config, *,
-                      horizon: int | None = None) -> Calibration:
-    """Calibrate ``base`` (raw dict and validated) from a validated ``history``.
+def calibrate_history(history: History | None, base_raw: dict[str, Any], base: Config, *,
+                      horizon: int | None = None, fit: SbgFit | None = None,
+                      cohorts_source: str = "") -> Calibration:
+    """Calibrate ``base`` (raw dict and validated) from a validated ``history`` and/or the
+    sBG ``fit`` of cohorts (at least one). With both, retention comes from the cohorts and
+    the history's churn counts are not used for it.
 
     ``horizon`` (default: the base's months) is the forecast length the persistence of
     month-varying inputs is matched to.
     """
+    if history is None and fit is None:
+        raise ConfigError("", "needs a history, cohorts or both (both are None)", "calibrate")
     b = Builder(copy.deepcopy(base_raw))
     months = horizon or base.simulation.months
-    _rates(b, history, base, months)
-    factors = season(b, history, base)
-    _acquisition(b, history, base, months, factors)
-    _revenue(b, history, base)
-    _state(b, history)
-    _correlations(b)
+    unused: list[str] = []
+    factors = None
+    if history is not None:
+        _rates(b, history, base, months, churn=fit is None)
+        factors = season(b, history, base)
+        _acquisition(b, history, base, months, factors)
+        _revenue(b, history, base)
+        _state(b, history)
+        if fit is not None and history.has("churned"):
+            also = "; they still separate the retained accounts' MRR for ARPA and " \
+                   "expansion" if "revenue.expansion" in b.calibrated else ""
+            unused.append(f"the history's churned counts, for retention (sBG alpha and beta "
+                          f"come from the cohorts{also})")
+    _correlations(b, leave=GONE if fit is not None else ())  # sBG drops those with its note
     if base.segment_names:
         b.notes.append("[[segments]] inputs are kept from the base config; a segment's own "
                        "close_rate, arpa or churn takes the place of the calibrated one.")
-    if base.channel_names:
+    if history is not None and base.channel_names:
         calibrate_channels(b, history, base, months, factors)
-    kept = tuple(n for n in base.inputs if n in base_raw_names(base_raw)
+    if fit is not None:
+        apply_cohorts(b, fit)
+    now = base_raw_names(b.raw)
+    kept = tuple(n for n in base.inputs if n in base_raw_names(base_raw) and n in now
                  and n not in b.calibrated)
     return Calibration(b.raw, b.comments, tuple(b.calibrated), kept, tuple(b.notes), base,
-                       history)
+                       history, fit, cohorts_source, tuple(unused))
 
 
 def base_raw_names(raw: Mapping[str, Any]) -> set[str]:
@@ -264,34 +301,44 @@ def base_raw_names(raw: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def calibrate(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str, Any],
+def calibrate(history: str | Path | pd.DataFrame | None, base: str | Path | Mapping[str, Any],
               cohorts: str | Path | pd.DataFrame | None = None) -> dict[str, Any]:
     """The calibrated config, as the plain dict the TOML holds.
 
     Parameters
     ----------
     history
-        The history CSV (a path) or a DataFrame with its columns (SPEC section 7).
+        The history CSV (a path) or a DataFrame with its columns (SPEC section 7); None to
+        calibrate from ``cohorts`` alone.
     base
         The base config: a TOML path or a dict.
     cohorts
-        A cohorts table (not available yet: fitting cohort retention is a separate step).
+        A cohorts table (a CSV path or a DataFrame with columns ``cohort``, ``age``,
+        ``active``): ``[retention]`` becomes ``model = "sbg"`` with alpha and beta fitted to
+        it (docs/retention-sbg.md), and the history's churn counts are not used for it.
 
     Raises
     ------
     ConfigError
-        For bad history data (``FILE: row N: column: what is wrong``) or a bad base config.
+        For bad history or cohorts data (``FILE: row N: column: what is wrong``), a bad base
+        config, a base config that cannot take sBG retention (``[[segments]]``, early churn)
+        with cohorts, or neither history nor cohorts.
     """
     return calibration(history, base, cohorts).config
 
 
-def calibration(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str, Any],
+def calibration(history: str | Path | pd.DataFrame | None,
+                base: str | Path | Mapping[str, Any],
                 cohorts: str | Path | pd.DataFrame | None = None, *,
                 horizon: int | None = None) -> Calibration:
     """Like :func:`calibrate`, with the evidence (comments, calibrated and kept inputs)."""
-    if cohorts is not None:
-        raise ConfigError("", "not available yet (fitting cohort retention comes with the sBG "
-                              "retention model)", "--cohorts")
+    if history is None and cohorts is None:
+        raise ConfigError("", "needs a history, cohorts or both (both are None)", "calibrate")
     raw, config = load_base(base)
-    h = read_history(history, config.stages, channels=config.channel_names)
-    return calibrate_history(h, raw, config, horizon=horizon)
+    fit, source = None, ""
+    if cohorts is not None:
+        check_base(config)
+        fit, source = fit_cohorts(cohorts)
+    h = None if history is None else read_history(history, config.stages,
+                                                  channels=config.channel_names)
+    return calibrate_history(h, raw, config, horizon=horizon, fit=fit, cohorts_source=source)
