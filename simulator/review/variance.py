@@ -51,14 +51,16 @@ def _bins(x: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
-def _share(sums: tuple[np.ndarray, np.ndarray, np.ndarray], labels: np.ndarray
-           ) -> np.ndarray:
-    """First-order share for each column of the path weights (resample counts) in ``sums``
-    = (weights, weights * y, weights * y**2), each (paths, B); shape (B,)."""
-    order = np.argsort(labels, kind="stable")
-    starts = np.flatnonzero(np.diff(labels[order], prepend=-1))
-    # per bin sums, (B, bins) each
-    n, s1, s2 = (np.add.reduceat(part[order], starts, axis=0).T for part in sums)
+def _share(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """First-order share for each resample of the paths: ``sums`` is (paths, 3 * B), the
+    path weights (resample counts), weights * y and weights * y**2 side by side; shape (B,)."""
+    from scipy import sparse  # slow to import: only when used
+
+    paths, columns = sums.shape
+    # per bin sums, one sparse product: (bins, paths) @ (paths, 3 * B)
+    one_hot = sparse.csr_matrix((np.ones(paths), (labels, np.arange(paths))),
+                                shape=(int(labels.max()) + 1, paths))
+    n, s1, s2 = (part.T for part in np.split(np.asarray(one_hot @ sums), 3, axis=1))
     total = n.sum(axis=1)
     mean = s1.sum(axis=1) / total
     sst = s2.sum(axis=1) - total * mean**2
@@ -86,13 +88,20 @@ def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
         _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
         y, scale = (np.cumsum(counts) - (counts - 1) / 2)[inverse], "ranks"  # average ranks
     n = len(y)
+    if not inputs or n < 2:
+        return _frame({}, scale, level)
     count = bins if bins is not None else int(min(100, max(5, round(np.sqrt(n)))))
     generator = rng if isinstance(rng, np.random.Generator) else stream(rng, "first order")
-    weights = np.ones((n, bootstrap + 1))  # column 0: the paths; then one per resample
-    for b in range(bootstrap):
-        weights[:, b + 1] = np.bincount(generator.integers(0, n, n), minlength=n)
+    columns = bootstrap + 1  # column 0: the paths; then one per resample
+    sums = np.empty((n, 3 * columns))  # weights, weights * y, weights * y**2
+    sums[:, 0] = 1.0
+    if bootstrap > 0:  # each resample's counts of every path, one bincount for all
+        drawn = generator.integers(0, n, (bootstrap, n)) + n * np.arange(bootstrap)[:, None]
+        sums[:, 1:columns] = np.bincount(drawn.ravel(), minlength=n * bootstrap
+                                         ).reshape(bootstrap, n).T
     centred = (y - y.mean())[:, None]  # the same shares, better conditioned sums
-    sums = (weights, weights * centred, weights * centred**2)
+    np.multiply(sums[:, :columns], centred, out=sums[:, columns:2 * columns])
+    np.multiply(sums[:, columns:2 * columns], centred, out=sums[:, 2 * columns:])
     rows = {}
     for name, x in inputs.items():
         shares = _share(sums, _bins(np.asarray(x, dtype=np.float64), count))
@@ -103,6 +112,10 @@ def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
                 - np.median(shares[1:])
             low, high = np.clip(shares[0] + spread, 0.0, 1.0)
         rows[name] = {"share": float(shares[0]), "low": float(low), "high": float(high)}
+    return _frame(rows, scale, level)
+
+
+def _frame(rows: dict[str, dict[str, float]], scale: str, level: float) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["share", "low", "high"])
     frame = frame.sort_values("share", ascending=False, kind="stable")
     frame.index.name = "input"
@@ -127,16 +140,23 @@ def first_order_shares(result: Result, metric: str, month: int, *,
     Columns ``share``, ``low``, ``high``; ``attrs`` hold ``metric``, ``month``, ``scale``
     ("values", or "ranks" when the metric has infinite values), ``level`` and
     ``unexplained`` (1 minus the sum of shares: interactions and count noise). ``rng``
-    defaults to a stream of the run's seed, so the intervals repeat.
+    defaults to a stream of the run's seed, so the intervals repeat. Paths where the metric
+    is undefined (NaN, such as NRR without customers a year before) are left out, as in
+    :func:`~simulator.review.analysis.sensitivity`.
     """
+    output = result.at(metric, month)
+    keep = ~np.isnan(output)
     inputs = {}
     for name in result.config.inputs:
         values = _path_values(result.params.whole(name))
-        if values is not None and np.ptp(values) > 0:
+        if values is None:
+            continue
+        values = np.broadcast_to(values, keep.shape)[keep]
+        if len(values) and np.ptp(values) > 0:
             inputs[name] = values
     seed = rng if rng is not None else np.random.SeedSequence(
         result.seed, spawn_key=(month, sum(map(ord, metric))))
-    frame = first_order(result.at(metric, month), inputs, bins=bins, bootstrap=bootstrap,
+    frame = first_order(output[keep], inputs, bins=bins, bootstrap=bootstrap,
                         level=level, rng=seed)
     frame.attrs.update({"metric": metric, "month": month})
     return frame
