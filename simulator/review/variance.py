@@ -166,15 +166,18 @@ def reading(shares: pd.DataFrame, metric: str | None = None, month: int | None =
             input: str | None = None) -> str:
     """One sentence for the top input (or ``input``), e.g. "measuring funnel.customer.rate
     exactly would remove about 41% [36%, 46%] of the spread of cac_payback_months at month
-    12". ``metric`` and ``month`` default to those in ``shares.attrs``."""
+    12" (shares under 10% with one decimal). ``metric`` and ``month`` default to those in
+    ``shares.attrs``."""
     metric = metric or shares.attrs.get("metric", "the output")
     month = month if month is not None else shares.attrs.get("month")
     if shares.empty:
         return f"no uncertain input: the spread of {metric} is count noise only"
     name = input if input is not None else str(shares.index[0])
     row = shares.loc[name]
-    interval = "" if np.isnan(row["low"]) else f" [{row['low']:.0%}, {row['high']:.0%}]"
+    shown = ".0%" if row["share"] >= 0.095 else ".1%"  # a small share keeps a decimal
+    interval = ("" if np.isnan(row["low"])
+                else f" [{row['low']:{shown}}, {row['high']:{shown}}]")
     spread = "spread (in ranks)" if shares.attrs.get("scale") == "ranks" else "spread"
     when = f" at month {month}" if month is not None else ""
-    return (f"measuring {name} exactly would remove about {row['share']:.0%}{interval} of the "
-            f"{spread} of {metric}{when}")
+    return (f"measuring {name} exactly would remove about {row['share']:{shown}}{interval} "
+            f"of the {spread} of {metric}{when}")
