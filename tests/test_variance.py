@@ -84,3 +84,18 @@ def test_paths_where_the_metric_is_undefined_are_left_out(base_toml):
     assert np.isfinite(shares.to_numpy()).all()
     none = first_order_shares(result, "nrr", 12, bootstrap=20)
     assert none.empty and reading(none).startswith("no uncertain input")
+
+
+def test_numbers_do_not_depend_on_the_memory_block(monkeypatch):
+    """Resamples are summed a block at a time (bounded memory at any path count); a block of
+    one resample gives the same shares and intervals as all in one."""
+    from simulator.review import variance
+
+    rng = np.random.default_rng(6)
+    x1, x2 = rng.random(1001), rng.random(1001)  # an odd count of paths too
+    y = np.sin(6 * x1) + x2 + 0.3 * rng.normal(size=1001)
+    whole = first_order(y, {"x1": x1, "x2": x2}, bootstrap=30, rng=8)
+    monkeypatch.setattr(variance, "BLOCK_BYTES", 1)
+    pd.testing.assert_frame_equal(first_order(y, {"x1": x1, "x2": x2}, bootstrap=30, rng=8),
+                                  whole)
+    assert whole.loc["x1", "share"] > whole.loc["x2", "share"] > 0

@@ -24,8 +24,8 @@ the shares are then of the output's ranks (``scale = "ranks"`` in the frame's ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Bootstrap resamples for the intervals.
 BOOTSTRAP = 200
+#: Memory for the resamples' weighted sums at a time (about 270 resamples of 10,000 paths).
+BLOCK_BYTES = 64 * 2**20
 
 
 def _bins(x: np.ndarray, count: int) -> np.ndarray:
@@ -51,15 +53,20 @@ def _bins(x: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
-def _share(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """First-order share for each resample of the paths: ``sums`` is (paths, 3 * B), the
-    path weights (resample counts), weights * y and weights * y**2 side by side; shape (B,)."""
+def _one_hot(labels: np.ndarray) -> Any:
+    """The (bins, paths) sparse indicator of each path's bin."""
     from scipy import sparse  # slow to import: only when used
 
-    paths, columns = sums.shape
+    paths = len(labels)
+    return sparse.csr_matrix((np.ones(paths), (labels, np.arange(paths))),
+                             shape=(int(labels.max()) + 1, paths))
+
+
+def _share(sums: np.ndarray, one_hot: Any) -> np.ndarray:
+    """First-order share for each of B weightings of the paths: ``sums`` is (paths, 3 * B),
+    the path weights (resample counts), weights * y and weights * y**2 side by side;
+    ``one_hot`` the paths' bins (:func:`_one_hot`); shape (B,)."""
     # per bin sums, one sparse product: (bins, paths) @ (paths, 3 * B)
-    one_hot = sparse.csr_matrix((np.ones(paths), (labels, np.arange(paths))),
-                                shape=(int(labels.max()) + 1, paths))
     n, s1, s2 = (part.T for part in np.split(np.asarray(one_hot @ sums), 3, axis=1))
     total = n.sum(axis=1)
     mean = s1.sum(axis=1) / total
@@ -71,6 +78,29 @@ def _share(sums: np.ndarray, labels: np.ndarray) -> np.ndarray:
         msw = (sst - ssb) / np.maximum(total - filled, 1)
         share = (ssb - (filled - 1) * msw) / sst
     return np.where(sst > 0, np.clip(share, 0.0, 1.0), 0.0)
+
+
+def _weightings(n: int, bootstrap: int, generator: np.random.Generator,
+                centred: np.ndarray) -> Iterator[np.ndarray]:
+    """The paths' weights (all 1, then each resample's counts of every path), times y and
+    y**2, as ``sums`` for :func:`_share`, in blocks of at most :data:`BLOCK_BYTES`."""
+    per_block = max(1, BLOCK_BYTES // (3 * 8 * n))
+    for start in range(0, bootstrap + 1, per_block):
+        columns = min(per_block, bootstrap + 1 - start)
+        sums = np.empty((n, 3 * columns))
+        resamples = columns - (start == 0)  # column 0 of the first block: the paths
+        if start == 0:
+            sums[:, 0] = 1.0
+        if resamples:  # every resample's counts of every path, one bincount; drawn one
+            # resample at a time, so the numbers do not depend on the block size
+            drawn = np.empty((resamples, n), dtype=np.int64)
+            for r in range(resamples):
+                drawn[r] = generator.integers(0, n, n) + n * r
+            sums[:, columns - resamples:columns] = np.bincount(
+                drawn.ravel(), minlength=n * resamples).reshape(resamples, n).T
+        np.multiply(sums[:, :columns], centred, out=sums[:, columns:2 * columns])
+        np.multiply(sums[:, columns:2 * columns], centred, out=sums[:, 2 * columns:])
+        yield sums
 
 
 def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
@@ -92,19 +122,16 @@ def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
         return _frame({}, scale, level)
     count = bins if bins is not None else int(min(100, max(5, round(np.sqrt(n)))))
     generator = rng if isinstance(rng, np.random.Generator) else stream(rng, "first order")
-    columns = bootstrap + 1  # column 0: the paths; then one per resample
-    sums = np.empty((n, 3 * columns))  # weights, weights * y, weights * y**2
-    sums[:, 0] = 1.0
-    if bootstrap > 0:  # each resample's counts of every path, one bincount for all
-        drawn = generator.integers(0, n, (bootstrap, n)) + n * np.arange(bootstrap)[:, None]
-        sums[:, 1:columns] = np.bincount(drawn.ravel(), minlength=n * bootstrap
-                                         ).reshape(bootstrap, n).T
     centred = (y - y.mean())[:, None]  # the same shares, better conditioned sums
-    np.multiply(sums[:, :columns], centred, out=sums[:, columns:2 * columns])
-    np.multiply(sums[:, columns:2 * columns], centred, out=sums[:, 2 * columns:])
+    one_hots = {name: _one_hot(_bins(np.asarray(x, dtype=np.float64), count))
+                for name, x in inputs.items()}
+    blocks: dict[str, list[np.ndarray]] = {name: [] for name in inputs}
+    for sums in _weightings(n, bootstrap, generator, centred):
+        for name, one_hot in one_hots.items():
+            blocks[name].append(_share(sums, one_hot))
     rows = {}
-    for name, x in inputs.items():
-        shares = _share(sums, _bins(np.asarray(x, dtype=np.float64), count))
+    for name, parts in blocks.items():
+        shares = np.concatenate(parts)  # the estimate, then one per resample
         low, high = np.nan, np.nan
         if bootstrap > 0:  # resampled shares centred on the estimate (resampling duplicates
             # paths, which biases each resample's noise correction the same way)
