@@ -6,6 +6,7 @@ correlations) is rendered in every format; each test fails if a section goes mis
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -21,7 +22,9 @@ import simulator
 from simulator.cli import main
 from simulator.review import charts, outputs
 from simulator.review.analysis import Target
+from simulator.review.cells import pct
 from simulator.review.contents import Review
+from simulator.review.variance import first_order_shares, reading
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -126,6 +129,11 @@ def test_documents_render_every_section(pair):
             assert f"\n{section.title}\n" in text
         for row in section.rows:
             assert row[-1].strip() in md  # every row's last cell is shown
+        if section.reading:  # shown under its table in every document
+            assert f"**{section.reading}**" in md
+            assert f"<p class='reading'>{html.escape(section.reading)}</p>" in page
+            assert " ".join(section.reading.split()) in " ".join(text.split())
+    assert sum(bool(s.reading) for s in review.sections) == 2  # a sensitivity per scenario
 
 
 def test_report_and_plot_are_rendered_once(capsys, pair, tmp_path, monkeypatch):
@@ -177,7 +185,8 @@ def test_sensitivity_says_cannot_tell(capsys):
     text, _ = _cli(capsys, down, "--paths", "2000", "--sensitivity",
                    "cac_payback_months@12", "--quiet")
     rows = _block(text, "Sensitivity of cac_payback_months at month 12")[1:]
-    both_inf = [row for row in rows if row.split()[3:5] == ["inf", "inf"]]
+    # input, spearman, var %, alone explains, "low% - high%", median lo, median hi, swing
+    both_inf = [row for row in rows if row.split()[7:9] == ["inf", "inf"]]
     assert both_inf and all("cannot tell" in row for row in both_inf)
 
 
@@ -302,3 +311,116 @@ def test_two_scenario_report_in_headless_chromium(capsys, pair, tmp_path):
     assert "80% Wilson interval" in visible and "95% Wilson" not in visible
     assert "± 80%" in visible and "CAC payback (months)" in visible
     assert marked > 0  # what the downside changes is highlighted
+
+
+# --- what to measure next: first-order variance shares beside the rank correlations ---------
+
+SHARES = ("first_order_share", "first_order_low", "first_order_high")
+
+
+def _shares_of(pair: list[str], level: float) -> dict[str, pd.DataFrame]:
+    """The oracle: first_order_shares on the runs the CLI makes (600 paths, seed 7)."""
+    return {Path(p).stem: first_order_shares(
+        simulator.run(simulator.load_config(p), paths=600, seed=7), "cac_payback_months",
+        12, level=level) for p in pair}
+
+
+def test_every_format_carries_the_first_order_shares(capsys, pair, tmp_path):
+    """Fails if the shares, their intervals or the reading go missing from any format."""
+    asked = [*ASKED, "--seed", "7"]
+    text, _ = _cli(capsys, *pair, *asked)
+    md, _ = _cli(capsys, *pair, *asked, "--format", "markdown")
+    csv, _ = _cli(capsys, *pair, *asked, "--format", "csv")
+    doc = json.loads(_cli(capsys, *pair, *asked, "--format", "json")[0])
+    _cli(capsys, *pair, *asked, "--output", tmp_path / "review.html")
+    page = (tmp_path / "review.html").read_text()
+    frame = pd.read_csv(io.StringIO(csv))
+    oracle = _shares_of(pair, 0.8)  # --ci 80: the shares' intervals are 80% too
+    for name, shares in oracle.items():
+        title = f"Sensitivity of cac_payback_months at month 12 ({name})"
+        sentence = reading(shares)
+        assert sentence.startswith("measuring ") and "exactly would remove about" in sentence
+        shown = f"M{sentence[1:]}; no single input explains"
+        table = _block(text, title)
+        assert re.split(r"\s{2,}", table[0])[3:5] == ["alone explains", "80% interval"]
+        after = text.split(f"\n{title}\n")[1].split("\n\n")[0]
+        assert shown in " ".join(after.split())  # the reading, wrapped under the table
+        md_part = md.split(f"## {title}\n")[1].split("\n## ")[0]
+        assert md_part.startswith("\n| input | spearman | var % | alone explains | 80% interval |")
+        assert f"**{shown}" in md_part
+        html_part = page.split(f"<h3>{title}</h3>")[1].split("<h3>")[0]
+        assert "<th>alone explains</th><th>80% interval</th>" in html_part
+        assert f"<p class='reading'>{html.escape(shown)}" in html_part
+        for inp, row in shares.iterrows():  # every share and its interval, as shown
+            share, interval = pct(row["share"]), f"{pct(row['low'])} - {pct(row['high'])}"
+            line = next(line for line in table if line.split()[0] == inp)
+            assert re.split(r"\s{2,}", line)[3:5] == [share, interval], line
+            assert f"| {inp} | " in md_part and f" | {share} | {interval} | " in \
+                next(line for line in md_part.splitlines() if line.startswith(f"| {inp} |"))
+            html_row = html_part.split(f"<td class='l'>{inp}</td>")[1].split("</tr>")[0]
+            assert f"<td>{share}</td><td>{interval}</td>" in html_row
+        mine = frame[(frame.scenario == name) & (frame.section == "sensitivity")]
+        for inp, row in shares.iterrows():
+            got = mine[mine.input == inp].set_index("statistic").value
+            assert [got[s] for s in SHARES] == [row["share"], row["low"], row["high"]]
+            entry = doc["scenarios"][name]["sensitivity"]["inputs"][inp]
+            assert [entry[s] for s in SHARES] == [row["share"], row["low"], row["high"]]
+        unexplained = mine[mine.statistic == "first_order_unexplained"].value
+        assert unexplained.item() == shares.attrs["unexplained"]
+        sensitivity = doc["scenarios"][name]["sensitivity"]
+        assert sensitivity["reading"] == sentence
+        assert sensitivity["first_order"] == {"level": 0.8, "scale": shares.attrs["scale"],
+                                              "unexplained": shares.attrs["unexplained"]}
+
+
+def test_shown_shares_are_first_order_shares(pair):
+    """Oracle: every cell and number the review shows is first_order_shares' output."""
+    review = _review(pair, ci=0.9, sensitivity=("cac_payback_months", 12))
+    oracle = _shares_of(pair, 0.9)
+    tidy = review.tidy()
+    for name, shares in oracle.items():
+        pd.testing.assert_frame_equal(review.shares[name], shares)
+        assert review.shares[name].attrs == shares.attrs
+        section = next(s for s in review.sections
+                       if s.key == "sensitivity" and s.scenario == name)
+        assert section.header[3:5] == ("alone explains", "90% interval")
+        shown = {row[0]: row[3:5] for row in section.rows}
+        assert set(shown) == set(shares.index) == set(review.tornado[name].index)
+        for inp, row in shares.iterrows():
+            assert shown[inp] == (pct(row["share"]), f"{pct(row['low'])} - {pct(row['high'])}")
+        assert [row[0] for row in section.rows] == list(review.tornado[name].index)
+        assert section.reading.startswith("M" + reading(shares)[1:] + "; ")
+        mine = tidy[(tidy.scenario == name) & (tidy.section == "sensitivity")]
+        stats = mine.pivot(index="input", columns="statistic", values="value")
+        pd.testing.assert_frame_equal(
+            stats.loc[shares.index, list(SHARES)].rename_axis(columns=None),
+            shares.rename(columns=lambda c: f"first_order_{c}"), check_names=False)
+
+
+def test_same_seed_same_shares(capsys, base_toml):
+    """The bootstrap's generator comes from the run's seed: same seed, identical output."""
+    argv = [base_toml, "--paths", "800", "--sensitivity", "customers@24", "--quiet"]
+    np.random.seed(1)  # the global generator plays no part
+    first = _cli(capsys, *argv, "--seed", "11", "--format", "json")[0]
+    np.random.seed(2)
+    again = _cli(capsys, *argv, "--seed", "11", "--format", "json")[0]
+    other = _cli(capsys, *argv, "--seed", "12", "--format", "json")[0]
+    assert first == again
+    inputs = [json.loads(out)["scenarios"]["base"]["sensitivity"]["inputs"]
+              for out in (first, other)]
+    assert inputs[0]["retention.churn"]["first_order_low"] != \
+        inputs[1]["retention.churn"]["first_order_low"]
+    assert _cli(capsys, *argv, "--seed", "11")[0] == _cli(capsys, *argv, "--seed", "11")[0]
+    result = simulator.run(simulator.load_config(base_toml), paths=800, seed=11)
+    a = Review({"base": result}, sensitivity_of=("customers", 24)).shares["base"]
+    b = Review({"base": result}, sensitivity_of=("customers", 24)).shares["base"]
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_undefined_metric_has_no_shares(capsys, base_toml):
+    """NRR with no customers a year before is undefined on every path: nothing to share out,
+    and no reading (the paths where a metric is undefined are left out, as in the tornado)."""
+    out, _ = _cli(capsys, base_toml, "--paths", "300", "--set", "start.customers=0", "--set",
+                  "start.mrr=0", "--sensitivity", "nrr@12", "--format", "json", "--quiet")
+    sensitivity = json.loads(out)["scenarios"]["base"]["sensitivity"]
+    assert sensitivity["inputs"] == {} and sensitivity["reading"] is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import distributions
@@ -63,3 +64,38 @@ def test_infinite_outputs_fall_back_to_ranks_and_intervals_repeat():
     assert a.loc["noise", "share"] < 0.01
     assert a.loc["x"].to_dict() == pytest.approx(b.loc["x"].to_dict())
     assert "(in ranks)" in reading(a, "cac", 12)
+
+
+def test_paths_where_the_metric_is_undefined_are_left_out(base_toml):
+    """NRR at month 13 from no customers is undefined where month 1 won none: the shares are
+    those of the other paths (as the tornado ranks them), and all-undefined is no shares."""
+    import tomllib
+
+    raw = tomllib.loads(base_toml.read_text())
+    raw["start"].update(customers=0, mrr=0)
+    result = simulator.run(simulator.load_config(raw), paths=2000, seed=3)
+    nrr = result.at("nrr", 13)
+    keep = ~np.isnan(nrr)
+    assert 0.2 < keep.mean() < 0.8
+    shares = first_order_shares(result, "nrr", 13, bootstrap=20, rng=4)
+    inputs = {name: result.params.whole(name)[keep] for name in shares.index}
+    expected = first_order(nrr[keep], inputs, bootstrap=20, rng=4)
+    pd.testing.assert_frame_equal(shares, expected.loc[shares.index])
+    assert np.isfinite(shares.to_numpy()).all()
+    none = first_order_shares(result, "nrr", 12, bootstrap=20)
+    assert none.empty and reading(none).startswith("no uncertain input")
+
+
+def test_numbers_do_not_depend_on_the_memory_block(monkeypatch):
+    """Resamples are summed a block at a time (bounded memory at any path count); a block of
+    one resample gives the same shares and intervals as all in one."""
+    from simulator.review import variance
+
+    rng = np.random.default_rng(6)
+    x1, x2 = rng.random(1001), rng.random(1001)  # an odd count of paths too
+    y = np.sin(6 * x1) + x2 + 0.3 * rng.normal(size=1001)
+    whole = first_order(y, {"x1": x1, "x2": x2}, bootstrap=30, rng=8)
+    monkeypatch.setattr(variance, "BLOCK_BYTES", 1)
+    pd.testing.assert_frame_equal(first_order(y, {"x1": x1, "x2": x2}, bootstrap=30, rng=8),
+                                  whole)
+    assert whole.loc["x1", "share"] > whole.loc["x2", "share"] > 0

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.results import Result, percentiles
+from . import variance
 from .analysis import Target, interval_table, sensitivity
 from .sections import COMPARED, COMPARED_PERCENTILES, Section, sections
 
@@ -78,6 +79,36 @@ class Review:
         metric, month = self.sensitivity_of
         return {name: sensitivity(r, metric, month) for name, r in self.results.items()}
 
+    @property
+    def shares_level(self) -> float:
+        """Confidence level of the first-order shares' bootstrap intervals."""
+        return self.ci or 0.95
+
+    @cached_property
+    def shares(self) -> dict[str, pd.DataFrame]:
+        """Scenario -> first-order variance shares of the sensitivity metric (what each
+        input explains on its own, with bootstrap intervals; the bootstrap's generator comes
+        from the run's seed, so the same seed gives the same numbers)."""
+        if self.sensitivity_of is None:
+            return {}
+        metric, month = self.sensitivity_of
+        return {name: variance.first_order_shares(r, metric, month,
+                                                 level=self.shares_level)
+                for name, r in self.results.items()}
+
+    def sensitivity_frame(self, name: str) -> pd.DataFrame:
+        """The tornado table of scenario ``name`` with the first-order shares beside it
+        (columns ``first_order_share``, ``first_order_low``, ``first_order_high``), in the
+        tornado's order."""
+        shares = self.shares[name].rename(columns=lambda c: f"first_order_{c}")
+        return self.tornado[name].join(shares, how="left")
+
+    def reading(self, name: str) -> str | None:
+        """The one-line reading of scenario ``name``'s shares (its top input), or None."""
+        if self.sensitivity_of is None or self.shares[name].empty:
+            return None
+        return variance.reading(self.shares[name])
+
     @cached_property
     def sections(self) -> list[Section]:
         """Every table of the review, cells formatted once, in reading order."""
@@ -120,7 +151,9 @@ class Review:
         """Long frame, one row per number: scenario, section (``percentiles``,
         ``probabilities``, ``targets``, ``sensitivity``, ``shocks``, ``assumptions``),
         metric, input (the input or shock a row is about), month, statistic, value. With
-        ``ci`` every percentile has ``_low``/``_high`` rows and the mean ``_se``."""
+        ``ci`` every percentile has ``_low``/``_high`` rows and the mean ``_se``; with
+        ``sensitivity_of`` every input has its tornado statistics and ``first_order_share``,
+        ``_low``, ``_high``, and the scenario a ``first_order_unexplained`` row (no input)."""
         frames = [self._scenario_frame(name, result) for name, result in self.results.items()]
         frame = pd.concat(frames, ignore_index=True)
         frame["month"] = frame["month"].astype("Int64")
@@ -146,9 +179,12 @@ class Review:
                          for m, v in zip(self.report_months, row.iloc[1:], strict=True)]
         if self.sensitivity_of is not None:
             metric, month = self.sensitivity_of
-            for inp, row in self.tornado[name].iterrows():
+            for inp, row in self.sensitivity_frame(name).iterrows():
                 rows += [("sensitivity", metric, str(inp), month, str(s), float(v))
                          for s, v in row.items()]
+            if not self.shares[name].empty:
+                rows.append(("sensitivity", metric, "", month, "first_order_unexplained",
+                             self.shares[name].attrs["unexplained"]))
         from .sections_more import shown_inputs
 
         for key, inp in shown_inputs(result.config).items():

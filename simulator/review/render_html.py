@@ -26,6 +26,7 @@ th.l, td.l { text-align: left; }
 thead th { background: #f2f6fa; }
 td code { color: #777; font-size: .78rem; margin-left: .4rem; }
 td.diff { background: #FFF1CC; font-weight: 600; }
+.reading { font-weight: 600; max-width: 60rem; margin: .3rem 0; }
 .note { color: #555; font-size: .85rem; max-width: 60rem; }
 .warn { color: #D55E00; font-weight: 600; }
 img { max-width: 100%; border: 1px solid #eee; }
@@ -70,7 +71,9 @@ class HtmlRenderer:
     def section(self, section: Section) -> str:
         css = "note warn" if section.key == "status" else "note"
         note = f"<p class='{css}'>{html.escape(section.note)}</p>" if section.note else ""
-        return f"<h3>{html.escape(section.title)}</h3>{self.table(section)}{note}"
+        reading = (f"<p class='reading'>{html.escape(section.reading)}</p>"
+                   if section.reading else "")
+        return f"<h3>{html.escape(section.title)}</h3>{self.table(section)}{reading}{note}"
 
     def document(self, review: Review, chart_png: bytes | None) -> str:
         title, info = heading(review)

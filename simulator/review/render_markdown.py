@@ -30,6 +30,8 @@ class MarkdownRenderer:
 
     def section(self, section: Section) -> list[str]:
         lines = ["", f"## {section.title}", "", *self.table(section)]
+        if section.reading:
+            lines += ["", f"**{section.reading}**"]
         if section.note:
             lines += ["", f"*{section.note}*"]
         return lines

@@ -17,7 +17,8 @@ WIDTH = 100
 class TextRenderer:
     """Plain text. With several scenarios the per-scenario detail tables are left to the
     documents (the side-by-side comparison shows them), and the output says so. A note is
-    printed once (the first time it appears); marked cells end in ``*``."""
+    printed once (the first time it appears), a reading under every table that has one;
+    marked cells end in ``*``."""
 
     gap = 2
 
@@ -32,6 +33,9 @@ class TextRenderer:
 
     def section(self, section: Section, seen: set[str]) -> list[str]:
         lines = ["", section.title, *self.table(section)]
+        if section.reading:
+            lines += textwrap.wrap(section.reading, WIDTH, initial_indent="  ",
+                                   subsequent_indent="  ")
         if section.note and section.note not in seen:
             seen.add(section.note)
             lines += textwrap.wrap(section.note, WIDTH, initial_indent="  ",

@@ -69,8 +69,14 @@ def to_json(review: Review) -> str:
             doc["shocks"] = _frame_dict(shocks.rename(columns={"active %": "active_share"}))
         if review.sensitivity_of is not None:
             metric, month = review.sensitivity_of
+            shares = review.shares[name]
             doc["sensitivity"] = {"metric": metric, "month": month,
-                                  "inputs": _frame_dict(review.tornado[name])}
+                                  "inputs": _frame_dict(review.sensitivity_frame(name)),
+                                  "first_order": {
+                                      "level": shares.attrs["level"],
+                                      "scale": shares.attrs["scale"],
+                                      "unexplained": shares.attrs["unexplained"]},
+                                  "reading": review.reading(name)}
         doc["assumptions"] = _assumptions(review, name)
         scenarios[name] = doc
     out: dict[str, Any] = {"scenarios": scenarios}

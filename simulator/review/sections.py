@@ -34,6 +34,8 @@ class Section:
     ``targets``, ``sensitivity``, ``shocks``, ``assumptions``, ``correlations``, ``status``);
     the first ``left`` columns are labels (aligned left), the others values. ``marked``
     cells (row, column) are highlighted (what differs from the first scenario).
+    ``reading``: one line that says what the table means for this scenario (such as what to
+    measure next); unlike the note, which explains the columns, it is never left out.
     ``metric_rows``: the first column holds metric code names (HTML adds them in words).
     ``detail``: with several scenarios, a per-scenario table that the terminal leaves to the
     documents (it shows the side-by-side comparison instead, and says so).
@@ -52,6 +54,7 @@ class Section:
     detail: bool = False
     document_only: bool = False
     left_columns: tuple[int, ...] = ()  # more label columns, after the values
+    reading: str = ""  # one line reading the table, shown under it every time
 
     def is_left(self, column: int) -> bool:
         """Whether ``column`` holds labels (aligned left)."""

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .cells import fmt, pct, unit
+from .cells import NOT_DEFINED, fmt, pct, unit
 from .sections import Section, _titled
 
 if TYPE_CHECKING:
@@ -24,31 +24,70 @@ def _swing(value: float, kind: str) -> str:
     return CANNOT_TELL if math.isnan(value) else fmt(value, kind)
 
 
+def _share(value: float) -> str:
+    return pct(value)
+
+
+def _share_interval(low: float, high: float) -> str:
+    return NOT_DEFINED if math.isnan(low) else f"{pct(low)} - {pct(high)}"
+
+
+def sensitivity_note(level: float) -> str:
+    """What the sensitivity table's columns mean."""
+    return ("spearman: rank correlation of the input's draw with the output over paths. "
+            "var %: the input's share of the output's rank variance explained by all inputs "
+            "(its rho^2 over the sum of rho^2; correlated inputs share credit). alone "
+            "explains: the share of the output's variance the input explains on its own (its "
+            "first-order Sobol index), about how much of the spread would go if it were "
+            f"measured exactly; {level:.0%} interval: its bootstrap interval over the paths "
+            "(Monte Carlo error). Unlike spearman it also sees effects that are not monotone; "
+            "what no input explains alone is interactions and count noise (luck). median lo / "
+            "hi: the output's median over the paths whose input is in its bottom / top "
+            "decile; swing: hi - lo (\"cannot tell\" when both are infinite). Where the "
+            "output is infinite on some paths (no customer won), spearman, var % and alone "
+            "explains are of its ranks.")
+
+
+def sensitivity_reading(review: Review, name: str) -> str:
+    """The one-line reading under a scenario's sensitivity table: what measuring the top
+    input would remove, and what no single input explains."""
+    sentence = review.reading(name)
+    if sentence is None:
+        return ""
+    shares = review.shares[name]
+    flows = review.results[name].config.simulation.flows
+    rest = ("interactions, and count noise: luck no measurement removes"
+            if flows == "binomial" else "interactions between inputs")
+    return (f"{sentence[0].upper()}{sentence[1:]}; no single input explains "
+            f"{shares.attrs['unexplained']:.0%} of it ({rest}).")
+
+
 def sensitivity_sections(review: Review) -> list[Section]:
     if review.sensitivity_of is None:
         return []
     metric, month = review.sensitivity_of
     kind = unit(metric)
+    level = review.shares_level
     out = []
-    for name, frame in review.tornado.items():
+    for name in review.results:
+        frame = review.sensitivity_frame(name)
         rows = tuple((str(inp), f"{r['spearman']:.3f}", f"{r['variance_pct']:.1f}",
+                      _share(r["first_order_share"]),
+                      _share_interval(r["first_order_low"], r["first_order_high"]),
                       fmt(r["median_if_low"], kind), fmt(r["median_if_high"], kind),
                       _swing(r["swing"], kind), "#" * int(round(20 * abs(r["spearman"]))))
                      for inp, r in frame.iterrows())
         if rows:
-            note = ("spearman: rank correlation of the input's draw with the output over "
-                    "paths. var %: the input's share of the output's rank variance explained "
-                    "by all inputs (its rho^2 over the sum of rho^2; correlated inputs share "
-                    "credit). median lo / hi: the output's median over the paths whose input "
-                    "is in its bottom / top decile; swing: hi - lo (\"cannot tell\" when both "
-                    "are infinite).")
+            note = sensitivity_note(level)
         else:
             note = ("Every input of this scenario is a constant: nothing is uncertain, so "
                     "there is nothing to rank.")
         out.append(Section("sensitivity",
                            _titled(review, f"Sensitivity of {metric} at month {month}", name),
-                           ("input", "spearman", "var %", "median lo", "median hi", "swing",
-                            "bar"), rows, note, name, month, left_columns=(6,)))
+                           ("input", "spearman", "var %", "alone explains",
+                            f"{level:.0%} interval", "median lo", "median hi", "swing", "bar"),
+                           rows, note, name, month, left_columns=(8,),
+                           reading=sensitivity_reading(review, name)))
     return out
 
 

@@ -24,8 +24,8 @@ the shares are then of the output's ranks (``scale = "ranks"`` in the frame's ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 #: Bootstrap resamples for the intervals.
 BOOTSTRAP = 200
+#: Memory for the resamples' weighted sums at a time (about 270 resamples of 10,000 paths).
+BLOCK_BYTES = 64 * 2**20
 
 
 def _bins(x: np.ndarray, count: int) -> np.ndarray:
@@ -51,14 +53,21 @@ def _bins(x: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
-def _share(sums: tuple[np.ndarray, np.ndarray, np.ndarray], labels: np.ndarray
-           ) -> np.ndarray:
-    """First-order share for each column of the path weights (resample counts) in ``sums``
-    = (weights, weights * y, weights * y**2), each (paths, B); shape (B,)."""
-    order = np.argsort(labels, kind="stable")
-    starts = np.flatnonzero(np.diff(labels[order], prepend=-1))
-    # per bin sums, (B, bins) each
-    n, s1, s2 = (np.add.reduceat(part[order], starts, axis=0).T for part in sums)
+def _one_hot(labels: np.ndarray) -> Any:
+    """The (bins, paths) sparse indicator of each path's bin."""
+    from scipy import sparse  # slow to import: only when used
+
+    paths = len(labels)
+    return sparse.csr_matrix((np.ones(paths), (labels, np.arange(paths))),
+                             shape=(int(labels.max()) + 1, paths))
+
+
+def _share(sums: np.ndarray, one_hot: Any) -> np.ndarray:
+    """First-order share for each of B weightings of the paths: ``sums`` is (paths, 3 * B),
+    the path weights (resample counts), weights * y and weights * y**2 side by side;
+    ``one_hot`` the paths' bins (:func:`_one_hot`); shape (B,)."""
+    # per bin sums, one sparse product: (bins, paths) @ (paths, 3 * B)
+    n, s1, s2 = (part.T for part in np.split(np.asarray(one_hot @ sums), 3, axis=1))
     total = n.sum(axis=1)
     mean = s1.sum(axis=1) / total
     sst = s2.sum(axis=1) - total * mean**2
@@ -69,6 +78,29 @@ def _share(sums: tuple[np.ndarray, np.ndarray, np.ndarray], labels: np.ndarray
         msw = (sst - ssb) / np.maximum(total - filled, 1)
         share = (ssb - (filled - 1) * msw) / sst
     return np.where(sst > 0, np.clip(share, 0.0, 1.0), 0.0)
+
+
+def _weightings(n: int, bootstrap: int, generator: np.random.Generator,
+                centred: np.ndarray) -> Iterator[np.ndarray]:
+    """The paths' weights (all 1, then each resample's counts of every path), times y and
+    y**2, as ``sums`` for :func:`_share`, in blocks of at most :data:`BLOCK_BYTES`."""
+    per_block = max(1, BLOCK_BYTES // (3 * 8 * n))
+    for start in range(0, bootstrap + 1, per_block):
+        columns = min(per_block, bootstrap + 1 - start)
+        sums = np.empty((n, 3 * columns))
+        resamples = columns - (start == 0)  # column 0 of the first block: the paths
+        if start == 0:
+            sums[:, 0] = 1.0
+        if resamples:  # every resample's counts of every path, one bincount; drawn one
+            # resample at a time, so the numbers do not depend on the block size
+            drawn = np.empty((resamples, n), dtype=np.int64)
+            for r in range(resamples):
+                drawn[r] = generator.integers(0, n, n) + n * r
+            sums[:, columns - resamples:columns] = np.bincount(
+                drawn.ravel(), minlength=n * resamples).reshape(resamples, n).T
+        np.multiply(sums[:, :columns], centred, out=sums[:, columns:2 * columns])
+        np.multiply(sums[:, columns:2 * columns], centred, out=sums[:, 2 * columns:])
+        yield sums
 
 
 def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
@@ -86,16 +118,20 @@ def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
         _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
         y, scale = (np.cumsum(counts) - (counts - 1) / 2)[inverse], "ranks"  # average ranks
     n = len(y)
+    if not inputs or n < 2:
+        return _frame({}, scale, level)
     count = bins if bins is not None else int(min(100, max(5, round(np.sqrt(n)))))
     generator = rng if isinstance(rng, np.random.Generator) else stream(rng, "first order")
-    weights = np.ones((n, bootstrap + 1))  # column 0: the paths; then one per resample
-    for b in range(bootstrap):
-        weights[:, b + 1] = np.bincount(generator.integers(0, n, n), minlength=n)
     centred = (y - y.mean())[:, None]  # the same shares, better conditioned sums
-    sums = (weights, weights * centred, weights * centred**2)
+    one_hots = {name: _one_hot(_bins(np.asarray(x, dtype=np.float64), count))
+                for name, x in inputs.items()}
+    blocks: dict[str, list[np.ndarray]] = {name: [] for name in inputs}
+    for sums in _weightings(n, bootstrap, generator, centred):
+        for name, one_hot in one_hots.items():
+            blocks[name].append(_share(sums, one_hot))
     rows = {}
-    for name, x in inputs.items():
-        shares = _share(sums, _bins(np.asarray(x, dtype=np.float64), count))
+    for name, parts in blocks.items():
+        shares = np.concatenate(parts)  # the estimate, then one per resample
         low, high = np.nan, np.nan
         if bootstrap > 0:  # resampled shares centred on the estimate (resampling duplicates
             # paths, which biases each resample's noise correction the same way)
@@ -103,6 +139,10 @@ def first_order(output: np.ndarray, inputs: Mapping[str, np.ndarray], *,
                 - np.median(shares[1:])
             low, high = np.clip(shares[0] + spread, 0.0, 1.0)
         rows[name] = {"share": float(shares[0]), "low": float(low), "high": float(high)}
+    return _frame(rows, scale, level)
+
+
+def _frame(rows: dict[str, dict[str, float]], scale: str, level: float) -> pd.DataFrame:
     frame = pd.DataFrame.from_dict(rows, orient="index", columns=["share", "low", "high"])
     frame = frame.sort_values("share", ascending=False, kind="stable")
     frame.index.name = "input"
@@ -127,16 +167,23 @@ def first_order_shares(result: Result, metric: str, month: int, *,
     Columns ``share``, ``low``, ``high``; ``attrs`` hold ``metric``, ``month``, ``scale``
     ("values", or "ranks" when the metric has infinite values), ``level`` and
     ``unexplained`` (1 minus the sum of shares: interactions and count noise). ``rng``
-    defaults to a stream of the run's seed, so the intervals repeat.
+    defaults to a stream of the run's seed, so the intervals repeat. Paths where the metric
+    is undefined (NaN, such as NRR without customers a year before) are left out, as in
+    :func:`~simulator.review.analysis.sensitivity`.
     """
+    output = result.at(metric, month)
+    keep = ~np.isnan(output)
     inputs = {}
     for name in result.config.inputs:
         values = _path_values(result.params.whole(name))
-        if values is not None and np.ptp(values) > 0:
+        if values is None:
+            continue
+        values = np.broadcast_to(values, keep.shape)[keep]
+        if len(values) and np.ptp(values) > 0:
             inputs[name] = values
     seed = rng if rng is not None else np.random.SeedSequence(
         result.seed, spawn_key=(month, sum(map(ord, metric))))
-    frame = first_order(result.at(metric, month), inputs, bins=bins, bootstrap=bootstrap,
+    frame = first_order(output[keep], inputs, bins=bins, bootstrap=bootstrap,
                         level=level, rng=seed)
     frame.attrs.update({"metric": metric, "month": month})
     return frame
@@ -146,15 +193,18 @@ def reading(shares: pd.DataFrame, metric: str | None = None, month: int | None =
             input: str | None = None) -> str:
     """One sentence for the top input (or ``input``), e.g. "measuring funnel.customer.rate
     exactly would remove about 41% [36%, 46%] of the spread of cac_payback_months at month
-    12". ``metric`` and ``month`` default to those in ``shares.attrs``."""
+    12" (shares under 10% with one decimal). ``metric`` and ``month`` default to those in
+    ``shares.attrs``."""
     metric = metric or shares.attrs.get("metric", "the output")
     month = month if month is not None else shares.attrs.get("month")
     if shares.empty:
         return f"no uncertain input: the spread of {metric} is count noise only"
     name = input if input is not None else str(shares.index[0])
     row = shares.loc[name]
-    interval = "" if np.isnan(row["low"]) else f" [{row['low']:.0%}, {row['high']:.0%}]"
+    shown = ".0%" if row["share"] >= 0.095 else ".1%"  # a small share keeps a decimal
+    interval = ("" if np.isnan(row["low"])
+                else f" [{row['low']:{shown}}, {row['high']:{shown}}]")
     spread = "spread (in ranks)" if shares.attrs.get("scale") == "ranks" else "spread"
     when = f" at month {month}" if month is not None else ""
-    return (f"measuring {name} exactly would remove about {row['share']:.0%}{interval} of the "
-            f"{spread} of {metric}{when}")
+    return (f"measuring {name} exactly would remove about {row['share']:{shown}}{interval} "
+            f"of the {spread} of {metric}{when}")
