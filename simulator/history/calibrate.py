@@ -271,7 +271,8 @@ def calibrate(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str
     Parameters
     ----------
     history
-        The history CSV (a path) or a DataFrame with its columns (SPEC section 7).
+        The history CSV (a path) or a DataFrame with its columns (see
+        :mod:`simulator.history.data`).
     base
         The base config: a TOML path or a dict.
     cohorts
