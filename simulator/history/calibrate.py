@@ -271,8 +271,7 @@ def calibrate(history: str | Path | pd.DataFrame, base: str | Path | Mapping[str
     Parameters
     ----------
     history
-        The history CSV (a path) or a DataFrame with its columns (see
-        :mod:`simulator.history.data`).
+        The history CSV (a path) or a DataFrame with its columns (SPEC section 7).
     base
         The base config: a TOML path or a dict.
     cohorts
