@@ -1,5 +1,6 @@
-"""Write configs/history_example.csv: 36 months of a plausible company (DOMAIN.md's figures)
-generated from known parameters, so that `simulate calibrate` can be checked against them.
+"""Write configs/history_example.csv: 36 months of a plausible company (figures typical
+of B2B SaaS) generated from known parameters, so that `simulate calibrate` can be checked
+against them.
 
 Run from the repository root:  python examples/make_history_example.py
 

@@ -129,7 +129,7 @@ class Depth:
     early_months: int  # customers younger than this churn at retention.early_churn
     sales_team: SalesTeam | None = None
     segments: tuple[Segment, ...] = ()
-    retention: Retention = Retention()  # the churn model (SPEC's flat churn by default)
+    retention: Retention = Retention()  # the churn model (flat monthly churn by default)
 
 
 def _name(value: Any, key: str, taken: set[str]) -> str:

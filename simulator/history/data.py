@@ -1,9 +1,9 @@
 """The history CSV: one row a month, oldest first, validated into integer counts and money.
 
-Columns (SPEC section 7): ``month`` (``YYYY-MM`` or 1..n), ``visitors``, one per funnel stage
-of the base config, ``churned``, ``customers``, ``mrr``, ``marketing``, ``sales``, optional
-``cash`` and per-channel ``<channel>.<stage>`` / ``<channel>.spend``. A column left out is
-"not tracked". Rows are numbered as lines of the file: the header is row 1.
+Columns (as docs/history.md lists them): ``month`` (``YYYY-MM`` or 1..n), ``visitors``, one
+per funnel stage of the base config, ``churned``, ``customers``, ``mrr``, ``marketing``,
+``sales``, optional ``cash`` and per-channel ``<channel>.<stage>`` / ``<channel>.spend``. A
+column left out is "not tracked". Rows are numbered as lines of the file: the header is row 1.
 
 >>> import pandas as pd
 >>> h = read_history(pd.DataFrame({"month": [1, 2, 3], "visitors": [100, 120, 90],

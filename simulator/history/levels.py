@@ -10,8 +10,9 @@ the horizon's month has the variance the (positively) correlated estimates imply
 
 Revenue: each month's MRR change is ``mrr(t) - kept(t) = expansion * kept(t) + arpa *
 new(t)``, where ``kept(t) = mrr(t-1) * (1 - churned(t) / customers(t-1))`` is the MRR of the
-retained accounts (SPEC section 4, step 4); least squares gives ARPA and expansion with their
-standard errors. With only MRR and customers, ARPA is the average MRR per customer.
+retained accounts (the MRR step of the model, docs/model.md); least squares gives ARPA and
+expansion with their standard errors. With only MRR and customers, ARPA is the average MRR per
+customer.
 """
 
 from __future__ import annotations
