@@ -308,8 +308,8 @@ def calibrate(history: str | Path | pd.DataFrame | None, base: str | Path | Mapp
     Parameters
     ----------
     history
-        The history CSV (a path) or a DataFrame with its columns (SPEC section 7); None to
-        calibrate from ``cohorts`` alone.
+        The history CSV (a path) or a DataFrame with its columns (see
+        :mod:`simulator.history.data`); None to calibrate from ``cohorts`` alone.
     base
         The base config: a TOML path or a dict.
     cohorts
