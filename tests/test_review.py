@@ -237,6 +237,7 @@ def test_precision_short_of_its_target_says_so(capsys, base_toml):
     assert "warning: --precision 0.10% not reached" in err
     status = json.loads(out)["status"]
     assert status["converged"] is False and status["precision"]["paths"] == 1000
+    assert status["warnings"][0].startswith("--precision 0.10% not reached")  # as on stderr
     text, _ = _cli(capsys, base_toml, "--paths", "500", "--precision", "0.1%",
                    "--max-paths", "1000", "--quiet")
     assert "NOT reached" in text

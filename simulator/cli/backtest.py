@@ -21,6 +21,11 @@ from .flags import int_flag, required_int
 FORMATS = ("table", "csv", "json")
 
 
+def _score(x: float) -> str:
+    """A CRPS for the table: four significant digits, thousands separated, never 1e+04."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """The summary as JSON-ready rows (plain ints and floats)."""
     out = []
@@ -45,7 +50,7 @@ def table(summary: pd.DataFrame, bt: Backtest, title: str) -> str:
         crps, base = row["crps"], row["baseline_crps"]
         skill = 1.0 - crps / base if base > 0 else float("nan")
         lines.append(f"{row['metric']:<16}{row['horizon']:>3}{row['coverage_80']:>9.0%}"
-                     f"{row['coverage_90']:>8.0%}{crps:>12,.4g}{base:>12,.4g}"
+                     f"{row['coverage_90']:>8.0%}{_score(crps):>12}{_score(base):>12}"
                      f"{skill:>+8.0%}{row['n']:>5}")
     return "\n".join(lines) + "\n"
 

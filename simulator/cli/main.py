@@ -297,9 +297,7 @@ def _status_lines(review: Review) -> None:
             print(f"precision: {last.paths:,} paths, worst relative half-width "
                   f"{pct(last.worst, 2)} ({last.where}; target {target:.2%})", file=sys.stderr)
         else:
-            print(f"warning: --precision {target:.2%} not reached: stopped at --max-paths "
-                  f"{last.paths:,} with a worst relative half-width of {pct(last.worst, 2)} "
-                  f"({last.where})", file=sys.stderr)
+            print(f"warning: {review.precision_warning}", file=sys.stderr)
     for line in review.warnings:
         print(f"warning: {line}", file=sys.stderr)
 

@@ -10,6 +10,7 @@ finished for ``timeout`` seconds and a ping gets no answer within ``timeout`` se
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -41,14 +42,17 @@ def run_remote(client: Any, function: Callable[[Any], Any], items: Sequence[Any]
                timeout: float) -> Iterator[tuple[int, Any]]:
     """``(index, function(items[index]))`` as the cluster finishes them."""
     from distributed import wait
-    from distributed.client import FutureCancelledError, FuturesCancelledError
+    from distributed.client import ClosedClientError, FutureCancelledError, FuturesCancelledError
     from distributed.comm import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    gone = (FutureCancelledError, FuturesCancelledError, CommClosedError, OSError)
+    gone = (FutureCancelledError, FuturesCancelledError, CommClosedError, ClosedClientError,
+            OSError)
     pending: set[Any] = set()
     try:
-        futures = client.map(function, items, pure=False)
+        with warnings.catch_warnings():  # a big run's blocks carry their input draws
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            futures = client.map(function, items, pure=False)
         where = {future.key: index for index, future in enumerate(futures)}
         pending = set(futures)
         while pending:

@@ -17,6 +17,7 @@ import pandas as pd
 from ..engine.results import Result, percentiles
 from . import variance
 from .analysis import Target, interval_table, sensitivity
+from .cells import pct
 from .sections import COMPARED, COMPARED_PERCENTILES, Section, sections
 
 if TYPE_CHECKING:
@@ -129,6 +130,16 @@ class Review:
         if not self.history or self.precision is None:
             return True
         return self.history[-1].worst <= self.precision
+
+    @property
+    def precision_warning(self) -> str | None:
+        """The warning of a ``--precision`` run that stopped short of its target, or None."""
+        if self.converged or not self.history:
+            return None
+        last, target = self.history[-1], self.precision or 0.0
+        where = f" ({last.where})" if last.where else ""
+        return (f"--precision {target:.2%} not reached: stopped at --max-paths {last.paths:,} "
+                f"with a worst relative half-width of {pct(last.worst, 2)}{where}")
 
     @cached_property
     def warnings(self) -> tuple[str, ...]:

@@ -105,7 +105,9 @@ def _assumptions(review: Review, name: str) -> dict[str, Any]:
 
 
 def _status(review: Review) -> dict[str, Any]:
-    status: dict[str, Any] = {"converged": review.converged, "warnings": list(review.warnings)}
+    unconverged = [review.precision_warning] if review.precision_warning else []
+    status: dict[str, Any] = {"converged": review.converged,
+                              "warnings": [*unconverged, *review.warnings]}
     if review.history:
         last = review.history[-1]
         status["precision"] = {"target": review.precision, "paths": last.paths,
