@@ -109,3 +109,25 @@ def test_paths_out_carries_the_drawn_inputs(capsys, base_toml, tmp_path):
 def test_whatif_flags_are_in_the_help(capsys, flag):
     code, out, _ = _cli(capsys, "--help")
     assert code == 0 and flag in out
+
+
+def test_set_addresses_channels_segments_and_shocks_by_name() -> None:
+    """``channels.<name>.<key>`` (like ``funnel.<stage>.<key>``) reaches the named entry;
+    an unknown name lists the names there are."""
+    from simulator.config.overrides import Override
+
+    cfg = simulator.load_config("configs/smb_multichannel.toml", [
+        Override("channels.paid_search.spend", 7500),
+        Override("shocks.brand_gap.probability", 0.5)])
+    assert cfg.inputs["channels.paid_search.spend"].dist.mean() == 7500
+    shock = next(s for s in cfg.depth.shocks if s.name == "brand_gap")
+    assert shock.probability == 0.5
+    segment = simulator.load_config("configs/enterprise.toml").depth.segments[0].name
+    cfg = simulator.load_config("configs/enterprise.toml",
+                                [Override(f"segments.{segment}.arpa", 12345)])
+    assert cfg.inputs[cfg.depth.segments[0].arpa].dist.mean() == 12345
+    with pytest.raises(simulator.ConfigError) as err:
+        simulator.load_config("configs/smb_multichannel.toml",
+                              [Override("channels.nope.spend", 1)])
+    assert err.value.key == "channels.nope"
+    assert "no such channel (channels: paid_search, referral, newsletter)" in err.value.reason

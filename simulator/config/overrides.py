@@ -70,18 +70,26 @@ def apply_overrides(raw: dict[str, Any], overrides: Sequence[Override]) -> dict[
     return out
 
 
+#: Arrays of tables whose entries ``--set`` addresses by name: section -> (the key holding
+#: an entry's name, what an entry is called, an example key to set).
+NAMED_ENTRIES = {"funnel": ("stage", "stage", "rate"), "channels": ("name", "channel", "spend"),
+                 "segments": ("name", "segment", "share"),
+                 "shocks": ("name", "shock", "probability")}
+
+
 def _apply(table: dict[str, Any], parts: list[str], value: Any) -> None:
-    if parts[0] == "funnel" and len(parts) > 1:
-        stages = table.get("funnel")
-        names = [s.get("stage") for s in stages if isinstance(s, dict)] \
-            if isinstance(stages, list) else []
-        if not isinstance(stages, list) or parts[1] not in names:
-            raise ConfigError(".".join(parts[:2]), f"no such stage (stages: "
+    if parts[0] in NAMED_ENTRIES and len(parts) > 1:
+        name_key, what, example = NAMED_ENTRIES[parts[0]]
+        entries = table.get(parts[0])
+        names = [e.get(name_key) for e in entries if isinstance(e, dict)] \
+            if isinstance(entries, list) else []
+        if not isinstance(entries, list) or parts[1] not in names:
+            raise ConfigError(".".join(parts[:2]), f"no such {what} ({what}s: "
                                                    f"{', '.join(map(str, names)) or 'none'})")
-        entry = stages[names.index(parts[1])]
+        entry = entries[names.index(parts[1])]
         if len(parts) == 2:
-            raise ConfigError(".".join(parts), "set a key of the stage, e.g. "
-                                               f"funnel.{parts[1]}.rate")
+            raise ConfigError(".".join(parts), f"set a key of the {what}, e.g. "
+                                               f"{parts[0]}.{parts[1]}.{example}")
         _set_path(entry, parts[2:], value, ".".join(parts[:2]))
         return
     _set_path(table, parts, value, "")
