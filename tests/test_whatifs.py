@@ -56,6 +56,7 @@ def test_scenario_runs_overrides_of_the_first_config_side_by_side(capsys, base_t
     assert doc["slow"]["assumptions"]["inputs"]["funnel.customer.rate"]["written"] == {
         "scale": 0.7, "of": {"dist": "beta", "p5": 0.28, "p95": 0.52}}
     assert doc["pricey"]["assumptions"]["inputs"]["costs.sales"]["written"] == 8000
+    assert doc["slow"]["config"].endswith(" with funnel.customer.rate*=0.7")  # what it changed
     # common random numbers: a factor of 1 gives the first scenario's numbers exactly
     code, out, _ = _cli(capsys, base_toml, "--paths", "500", "--at", "24", "--quiet",
                         "--scenario", "same:funnel.customer.rate*=1", "--format", "json")

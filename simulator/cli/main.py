@@ -11,6 +11,7 @@ status 130. ``simulate fit FILE.csv --column NAME`` fits distributions to a colu
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import signal
@@ -237,12 +238,16 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     kind = _output_format(output, fmt)
     names = _scenario_names(configs)
     loaded = [load_config(path, overrides) for path in configs]
-    for name, extra in map(parse_scenario, scenarios):
+    for text in scenarios:
+        name, extra = parse_scenario(text)
         if name in names:
             raise ConfigError("", f"scenario name {name!r} is taken (scenarios: "
                                   f"{', '.join(names)})", "--scenario")
         names.append(name)
-        loaded.append(load_config(configs[0], [*overrides, *extra]))
+        scenario = load_config(configs[0], [*overrides, *extra])
+        # every header and file names what the scenario changed
+        changes = text.split(":", 1)[1].strip()
+        loaded.append(dataclasses.replace(scenario, source=f"{scenario.source} with {changes}"))
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)
