@@ -165,40 +165,36 @@ def test_signals_end_a_busy_or_broken_pool_with_130(tmp_path, sig, broken):
 # ---------------------------------------------------------------- output faults
 
 
-@pytest.fixture
-def file_size_limit():
-    """A 4 KB file-size limit (Python ignores SIGXFSZ, so writes fail with EFBIG)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+def _limited(args: list[str], size: int) -> tuple[int, str]:
+    """``simulate ARGS`` in a child process under a ``size``-byte file-size limit (Python
+    ignores SIGXFSZ, so writes fail with EFBIG): (exit status, stderr). A child, because
+    the limit would also stop this process writing its own output to a log file."""
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE,
+                           (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
 
-    def limit(size: int) -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
-
-    yield limit
-    resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    code = "import sys; from simulator.cli import main; main(sys.argv[1:])"
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          timeout=HANG, preexec_fn=limit, cwd=ROOT)
+    return done.returncode, done.stderr
 
 
 @pytest.mark.parametrize("flag, name", [
     ("--output", "out.csv"), ("--output", "out.json"), ("--output", "out.parquet"),
     ("--output", "out.html"), ("--plot", "fan.png"), ("--paths-out", "paths.csv")])
-def test_an_output_over_the_file_size_limit_is_one_error_and_no_file(
-        tmp_path, capsys, file_size_limit, flag, name):
-    file_size_limit(4096)
-    with pytest.raises(SystemExit) as info:
-        main([str(BASE), "--paths", "300", flag, str(tmp_path / name)])
-    err = capsys.readouterr().err
-    assert info.value.code == 2
+def test_an_output_over_the_file_size_limit_is_one_error_and_no_file(tmp_path, flag, name):
+    code, err = _limited([str(BASE), "--paths", "300", flag, str(tmp_path / name)], 4096)
+    assert code == 2
     assert err.count("\n") == 1 and err.startswith(f"error: {tmp_path / name}: cannot write"), err
     assert "File too large" in err
     assert list(tmp_path.iterdir()) == []
 
 
-def test_outputs_are_all_or_nothing(tmp_path, capsys, file_size_limit):
+def test_outputs_are_all_or_nothing(tmp_path):
     """The table fits under the limit, the trajectories do not: neither is left."""
-    file_size_limit(40_000)
-    with pytest.raises(SystemExit):
-        main([str(BASE), "--paths", "300", "--output", str(tmp_path / "out.md"),
-              "--paths-out", str(tmp_path / "paths.csv")])
-    assert "paths.csv: cannot write" in capsys.readouterr().err
+    code, err = _limited([str(BASE), "--paths", "300", "--output", str(tmp_path / "out.md"),
+                          "--paths-out", str(tmp_path / "paths.csv")], 40_000)
+    assert code == 2 and "paths.csv: cannot write" in err
     assert list(tmp_path.iterdir()) == []
 
 
