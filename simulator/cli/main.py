@@ -224,6 +224,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, quiet: boo
 @click.option("--memory", metavar="SIZE", help="Memory for trajectories (default 1GiB); a "
                                                "bigger run keeps only what is reported.")
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
+@click.option("--kernel", type=click.Choice(["numpy", "compiled"]), default=None,
+              help="Month loop: compiled (numba, the default when installed) or numpy.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
@@ -231,13 +233,16 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              workers: str | None, ci: str | None, targets: tuple[str, ...],
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
-             memory: str | None, scheduler: str | None, quiet: bool) -> None:
+             memory: str | None, scheduler: str | None, kernel: str | None,
+             quiet: bool) -> None:
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
     Several CONFIGs are run as scenarios side by side with common random numbers.
     To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
     overrides = _overrides(sets, paths, months, seed, percentiles, at)
+    if kernel is not None:
+        overrides.append(Override("simulation.kernel", kernel, "--kernel"))
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)

@@ -24,6 +24,7 @@ from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
 from ..model.params import Draws, Parameters, draw_uniforms
 from ..model.step import ModelShape, simulate
+from . import kernels
 from .results import Result, derive
 from .storage import Plan, Storage, plan, reduce_block
 
@@ -37,10 +38,17 @@ def _blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
-              only_at: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+              only_at: tuple[int, ...] | None = None, kernel: str = "numpy"
+              ) -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
-    months only, and the upper funnel is drawn only there."""
+    months only, and the upper funnel is drawn only there. ``kernel="compiled"`` runs the
+    block on the compiled kernel (:mod:`simulator.model.kernel`)."""
+    if kernel == "compiled":
+        from ..model.kernel import simulate_block  # imports numba: only when it runs
+
+        return simulate_block(shape, params, flows_kind == "expected", cac_window, seed,
+                              block, out, only_at)
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
     events = Shocks(shape.depth.shocks, seed, block, params.n) if shape.shocks else None
     out = simulate(shape, params, flows, events, out, only_at or ())
@@ -65,6 +73,7 @@ class BlockJob:
     index: int
     storage: Plan
     shared: int | None = None  # key of the run's shared storage (forked workers)
+    kernel: str = "numpy"  # "numpy" or "compiled" (see simulator.engine.kernels)
 
     @property
     def start(self) -> int:
@@ -82,7 +91,8 @@ class BlockJob:
         # ones); the other blocks need their kept months only
         only_kept = self.storage.reduced and not self.storage.samples(self.start)
         part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
-                         self.index, out, self.storage.kept if only_kept else None)
+                         self.index, out, self.storage.kept if only_kept else None,
+                         self.kernel)
         kept = {} if out is not None else reduce_block(self.storage, self.start, part)
         kept.update({f"input:{name}": np.asarray(params.whole(name))
                      for name in self.draws.inputs})
@@ -171,8 +181,10 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         seed = sim.seed if sim.seed is not None else draw_seed()
     draws = draw_uniforms(config, n, seed)
     shape = _shape(config)
+    choice = kernels.choose(config, shape)
     jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed, index,
-                     storage_plan) for index, start, stop in _blocks(n, BLOCK_PATHS)]
+                     storage_plan, kernel=choice.kernel)
+            for index, start, stop in _blocks(n, BLOCK_PATHS)]
     parallel = client is None and min(resolve_workers(workers), len(jobs)) > 1
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
                       shared=parallel and _fork_context() is not None)
@@ -188,7 +200,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None,
         if progress is not None:
             progress(done, n)
     params = Parameters({**draws.constants, **drawn}, n)
-    return Result(config, storage, params, seed)
+    result = Result(config, storage, params, seed)
+    result.kernel = choice
+    return result
 
 
 def stored_names(shape: ModelShape) -> tuple[str, ...]:

@@ -113,7 +113,7 @@ def _single_text(review: Review) -> list[str]:
     sim = result.config.simulation
     lines = [str(result.config.source),
              f"{result.paths:,} paths x {result.months} months, seed {result.seed}, "
-             f"{sim.flows} flows, {sim.sampling} sampling"]
+             f"{sim.flows} flows, {sim.sampling} sampling, {result.kernel.describe()}"]
     for month, table in review.tables[name].items():
         lines += ["", f"Month {month}", *_table_lines(table)]
         if review.ci is not None:
@@ -271,6 +271,7 @@ def to_json(review: Review) -> str:
         doc: dict[str, Any] = {
             "config": result.config.source, "seed": result.seed, "paths": result.paths,
             "months": result.months, "flows": sim.flows, "sampling": sim.sampling,
+            "kernel": result.kernel.kernel,
             "percentiles": list(sim.percentiles), "report_months": list(review.report_months),
             "tables": {str(m): _frame_dict(t) for m, t in review.tables[name].items()},
             "probabilities": {str(m): row for m, row in review.headlines[name].items()},

@@ -1,0 +1,202 @@
+"""The compiled kernel: SPEC section 4's month loop and its derived metrics, fused per path.
+
+One compiled loop walks each path of a block through all its months with the state (customers,
+MRR, cash, growth factors) in registers, draws the flows with the exact samplers of
+:mod:`.samplers` from one xoshiro256** stream keyed by (seed, block), writes the stored flows
+straight into the block's arrays and then derives the unit economics of the path from its
+own rows (:mod:`.kernel_economics`) while they are still in cache. No (paths, months)
+temporary is made besides the stored outputs.
+
+It covers the core model (one ``[acquisition]`` channel, any number of stages, binomial or
+expected flows, inputs drawn per path or per month, seasonality);
+:func:`simulator.engine.kernels.unsupported` names the first feature of a config it does not
+cover, and such a run uses the NumPy kernel. Its
+numbers are not the NumPy kernel's for the same seed (different generator and samplers),
+but they have the same law, and they do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernel_economics import (
+    ARPA,
+    CASH,
+    CHURN,
+    CUSTOMERS,
+    EXPANSION,
+    INPUTS,
+    MARGIN,
+    MARKETING,
+    MARKETING_GROWTH,
+    MRR,
+    OPEX,
+    OPEX_GROWTH,
+    RATES,
+    SALES,
+    SALES_GROWTH,
+    VISITOR_GROWTH,
+    VISITORS,
+    at,
+    path_economics,
+)
+from .params import Parameters
+from .samplers import binomial, inline, jit, poisson, seed_state
+from .step import ModelShape
+
+ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
+             "burn_multiple", "nrr", "cohort_payback_months")
+
+
+def _pack(shape: ModelShape, p: Parameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parameter matrix (paths, inputs), the month-varying inputs (k, paths, months) and
+    each input's slot in the latter (-1: drawn once per path)."""
+    names = (*INPUTS, *(f"funnel.{s}.rate" for s in shape.stages))
+    per_path = np.zeros((p.n, len(names)))
+    monthly: list[np.ndarray] = []
+    slots = np.full(len(names), -1, dtype=np.int64)
+    for k, name in enumerate(names):
+        value = p.values.get(name, 0.0)
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            slots[k] = len(monthly)
+            monthly.append(value)
+        else:
+            per_path[:, k] = value
+    stacked = np.stack(monthly) if monthly else np.zeros((1, 1, 1))
+    return per_path, np.ascontiguousarray(stacked, dtype=np.float64), slots
+
+
+def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int, seed: int,
+                   block: int, out: dict[str, np.ndarray] | None = None,
+                   only_at: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+    """The flows and derived metrics of one block (the arrays :func:`run_block` returns).
+
+    ``out`` may hold arrays (or views) to write into. With ``only_at`` (1-based months) the
+    upper funnel and the derived metrics are kept at those months only, as the NumPy kernel
+    keeps them; every month is drawn all the same, so the kept months have the numbers of a
+    run that keeps everything.
+    """
+    n, months, stages = p.n, shape.months, shape.stages
+    slot = np.full(months, -1, dtype=np.int64)
+    kept = only_at if only_at else tuple(range(1, months + 1))
+    for i, m in enumerate(kept):
+        slot[m - 1] = i
+    width = len(kept)
+    upper_names = ("visitors", *stages[:-1])
+    full = (stages[-1], "churned", "customers", "mrr", "sm_spend", "cash")
+    if out is None:
+        out = {}
+    for name in full:
+        out.setdefault(name, np.empty((n, months)))
+    for name in ECONOMICS:
+        out.setdefault(name, np.empty((n, width)))
+    upper = np.empty((len(upper_names), n, width))
+    season = np.ones(months)
+    seasonality = shape.depth.seasonality
+    if seasonality is not None:
+        season = np.array([seasonality.factor(t) for t in range(1, months + 1)])
+    per_path, monthly, slots = _pack(shape, p)
+    state = seed_state(seed, block)
+    _block(per_path, monthly, slots, len(stages), months, window, not expected,
+           shape.mrr_given, shape.arpa_mean, season,
+           seasonality is not None and seasonality.churn, state, slot, upper,
+           *(_c(out[name]) for name in full), *(_c(out[name]) for name in ECONOMICS))
+    for k, name in enumerate(upper_names):
+        if name in out:
+            out[name][...] = upper[k]
+        else:
+            out[name] = upper[k]
+    return out
+
+
+def _c(array: np.ndarray) -> np.ndarray:
+    """``array`` itself when its rows are contiguous (the kernel writes into it in place)."""
+    if not array.flags.c_contiguous:
+        raise ValueError("the compiled kernel writes into C-contiguous arrays only")
+    return array
+
+
+@inline
+def _grow(factor: float, per_path: np.ndarray, monthly: np.ndarray, slots: np.ndarray,
+          i: int, k: int, t: int) -> float:
+    """The compounded growth factor of month ``t`` (0-based) from the month before's:
+    1 in the first month, then times (1 + growth) each month."""
+    if t == 0:
+        return 1.0
+    return factor * (1.0 + at(per_path, monthly, slots, i, k, t))
+
+
+@jit
+def _block(per_path, monthly, slots, stages, months, window, integer, mrr_given,  # noqa: ANN001
+           arpa_mean, season, season_churn, state, slot, upper, last, churned_out,
+           customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
+           burn, nrr, cohort):
+    n = per_path.shape[0]
+    stops = np.zeros(stages)
+    scratch = np.empty((4, months))
+    for i in range(n):
+        customers = per_path[i, CUSTOMERS]
+        if integer:
+            customers = float(np.rint(customers))
+        start_customers = customers
+        mrr = per_path[i, MRR] if mrr_given else customers * arpa_mean
+        start_mrr = mrr
+        cash = per_path[i, CASH]
+        start_cash = cash
+        f_visitors = f_marketing = f_sales = f_opex = 1.0
+        for t in range(months):
+            f_visitors = _grow(f_visitors, per_path, monthly, slots, i, VISITOR_GROWTH, t)
+            f_marketing = _grow(f_marketing, per_path, monthly, slots, i, MARKETING_GROWTH, t)
+            f_sales = _grow(f_sales, per_path, monthly, slots, i, SALES_GROWTH, t)
+            f_opex = _grow(f_opex, per_path, monthly, slots, i, OPEX_GROWTH, t)
+            reach = at(per_path, monthly, slots, i, VISITORS, t) * f_visitors * season[t]
+            # Poisson splitting: the units stopping short of each stage, then those
+            # reaching the last, are independent Poisson counts
+            mean = reach
+            for k in range(stages):
+                rate = min(at(per_path, monthly, slots, i, RATES + k, t), 1.0)
+                if integer:
+                    stops[k] = poisson(state, reach * (1.0 - rate))
+                reach = reach * rate
+                if not integer:
+                    stops[k] = reach  # expected flows: the count reaching stage k
+            new = float(poisson(state, reach)) if integer else reach
+            column = slot[t]
+            if column >= 0:
+                if integer:
+                    count = new
+                    for k in range(stages - 1, 0, -1):
+                        count += stops[k]
+                        upper[k, i, column] = count
+                    upper[0, i, column] = count + stops[0]
+                else:
+                    upper[0, i, column] = mean
+                    for k in range(stages - 1):
+                        upper[k + 1, i, column] = stops[k]
+            churn = at(per_path, monthly, slots, i, CHURN, t)
+            if season_churn:
+                churn = min(churn * season[t], 1.0)
+            before = customers
+            if integer:
+                churned = float(binomial(state, int(customers), churn))
+            else:
+                churned = customers * churn
+            customers = customers - churned + new
+            retained = 1.0 - churned / before if before > 0 else 0.0
+            mrr = mrr * retained * (1.0 + at(per_path, monthly, slots, i, EXPANSION, t)) \
+                + new * at(per_path, monthly, slots, i, ARPA, t)
+            spend = at(per_path, monthly, slots, i, MARKETING, t) * f_marketing \
+                + at(per_path, monthly, slots, i, SALES, t) * f_sales
+            cash = cash + mrr * at(per_path, monthly, slots, i, MARGIN, t) - spend \
+                - at(per_path, monthly, slots, i, OPEX, t) * f_opex
+            last[i, t] = new
+            churned_out[i, t] = churned
+            customers_out[i, t] = customers
+            mrr_out[i, t] = mrr
+            spend_out[i, t] = spend
+            cash_out[i, t] = cash
+        path_economics(per_path, monthly, slots, i, months, window, slot, start_customers,
+                       start_mrr, start_cash, last[i], churned_out[i], customers_out[i],
+                       mrr_out[i], spend_out[i], cash_out[i], scratch, cac[i], payback[i],
+                       ltv[i],
+                       ratio[i], runway[i], burn[i], nrr[i], cohort[i])
