@@ -1,18 +1,19 @@
 """The compiled kernel: SPEC section 4's month loop and its derived metrics, fused per path.
 
-One compiled loop walks each path of a block through all its months with the state (customers,
-MRR, cash, growth factors) in registers, draws the flows with the exact samplers of
-:mod:`.samplers` from one xoshiro256** stream keyed by (seed, block), writes the stored flows
-straight into the block's arrays and then derives the unit economics of the path from its
-own rows (:mod:`.kernel_economics`) while they are still in cache. No (paths, months)
-temporary is made besides the stored outputs.
+One compiled loop walks each path of a block through all its months with the state
+(customers, MRR, cash, growth factors) in registers, draws the flows with the exact samplers
+of :mod:`.samplers` from the path's own xoshiro256** stream keyed by (seed, block, path),
+writes the stored flows straight into the block's arrays and then derives the unit economics
+of the path from its own rows (:mod:`.kernel_economics`) while they are still in cache. No
+(paths, months) temporary is made besides the stored outputs.
 
 It covers the core model (one ``[acquisition]`` channel, any number of stages, binomial or
 expected flows, inputs drawn per path or per month, seasonality);
 :func:`simulator.engine.kernels.unsupported` names the first feature of a config it does not
 cover, and such a run uses the NumPy kernel. Its
 numbers are not the NumPy kernel's for the same seed (different generator and samplers),
-but they have the same law, and they do not depend on the number of workers.
+but they have the same law; they do not depend on the number of workers, and a path's first
+months do not depend on the horizon (a path draws its months in order from its own stream).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from .kernel_economics import (
     path_economics,
 )
 from .params import Parameters
-from .samplers import binomial, inline, jit, poisson, seed_state
+from .samplers import binomial, inline, jit, poisson, seed_path, seed_state
 from .step import ModelShape
 
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
@@ -132,9 +133,11 @@ def _block(per_path, monthly, slots, stages, months, window, integer, mrr_given,
            customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
            burn, nrr, cohort):
     n = per_path.shape[0]
+    key = state[0]
     stops = np.zeros(stages)
     scratch = np.empty((4, months))
     for i in range(n):
+        seed_path(state, key, i)
         customers = per_path[i, CUSTOMERS]
         if integer:
             customers = float(np.rint(customers))

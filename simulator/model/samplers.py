@@ -75,6 +75,26 @@ def seed_state(seed: int | np.random.SeedSequence, *keys: int) -> np.ndarray:
 
 
 @inline
+def _splitmix64(x: Any) -> tuple[Any, Any]:
+    """SplitMix64: the next state and its output (how xoshiro states are seeded)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> np.uint64(31))
+
+
+@inline
+def seed_path(s: np.ndarray, key: Any, path: int) -> None:
+    """Set ``s`` to the xoshiro256** state of path ``path`` of the stream keyed ``key``
+    (``uint64``): four SplitMix64 outputs from ``key`` plus an odd multiple of the path.
+    Each path then has its own stream, so its draws depend on nothing but its keys."""
+    x = key + np.uint64(path) * np.uint64(0xD1342543DE82EF95)
+    for j in range(4):
+        x, s[j] = _splitmix64(x)
+
+
+@inline
 def _rotl(x: Any, k: Any) -> Any:
     return (x << k) | (x >> (np.uint64(64) - k))
 
