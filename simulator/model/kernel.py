@@ -38,11 +38,11 @@ from .kernel_economics import (
     SALES_GROWTH,
     VISITOR_GROWTH,
     VISITORS,
-    at,
+    month_inputs,
     path_economics,
 )
 from .params import Parameters
-from .samplers import binomial, inline, jit, poisson, seed_path, seed_state
+from .samplers import binomial, jit, poisson, seed_path, seed_state
 from .step import ModelShape
 
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
@@ -51,20 +51,21 @@ ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
 
 def _pack(shape: ModelShape, p: Parameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The parameter matrix (paths, inputs), the month-varying inputs (k, paths, months) and
-    each input's slot in the latter (-1: drawn once per path)."""
+    the column of each of those in the former."""
     names = (*INPUTS, *(f"funnel.{s}.rate" for s in shape.stages))
     per_path = np.zeros((p.n, len(names)))
     monthly: list[np.ndarray] = []
-    slots = np.full(len(names), -1, dtype=np.int64)
+    varying: list[int] = []
     for k, name in enumerate(names):
         value = p.values.get(name, 0.0)
         if isinstance(value, np.ndarray) and value.ndim == 2:
-            slots[k] = len(monthly)
+            varying.append(k)
             monthly.append(value)
         else:
             per_path[:, k] = value
     stacked = np.stack(monthly) if monthly else np.zeros((1, 1, 1))
-    return per_path, np.ascontiguousarray(stacked, dtype=np.float64), slots
+    return (per_path, np.ascontiguousarray(stacked, dtype=np.float64),
+            np.array(varying, dtype=np.int64))
 
 
 def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int, seed: int,
@@ -96,9 +97,9 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     seasonality = shape.depth.seasonality
     if seasonality is not None:
         season = np.array([seasonality.factor(t) for t in range(1, months + 1)])
-    per_path, monthly, slots = _pack(shape, p)
+    per_path, monthly, varying = _pack(shape, p)
     state = seed_state(seed, block)
-    _block(per_path, monthly, slots, len(stages), months, window, not expected,
+    _block(per_path, monthly, varying, len(stages), months, window, not expected,
            shape.mrr_given, shape.arpa_mean, season,
            seasonality is not None and seasonality.churn, state, slot, upper,
            *(_c(out[name]) for name in full), *(_c(out[name]) for name in ECONOMICS))
@@ -117,47 +118,41 @@ def _c(array: np.ndarray) -> np.ndarray:
     return array
 
 
-@inline
-def _grow(factor: float, per_path: np.ndarray, monthly: np.ndarray, slots: np.ndarray,
-          i: int, k: int, t: int) -> float:
-    """The compounded growth factor of month ``t`` (0-based) from the month before's:
-    1 in the first month, then times (1 + growth) each month."""
-    if t == 0:
-        return 1.0
-    return factor * (1.0 + at(per_path, monthly, slots, i, k, t))
-
-
 @jit
-def _block(per_path, monthly, slots, stages, months, window, integer, mrr_given,  # noqa: ANN001
-           arpa_mean, season, season_churn, state, slot, upper, last, churned_out,
+def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa: ANN001
+           mrr_given, arpa_mean, season, season_churn, state, slot, upper, last, churned_out,
            customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
            burn, nrr, cohort):
     n = per_path.shape[0]
     key = state[0]
     stops = np.zeros(stages)
     scratch = np.empty((4, months))
+    v = np.empty(per_path.shape[1])  # the path's inputs in the current month
     for i in range(n):
         seed_path(state, key, i)
-        customers = per_path[i, CUSTOMERS]
+        v[:] = per_path[i]
+        customers = v[CUSTOMERS]
         if integer:
             customers = float(np.rint(customers))
         start_customers = customers
-        mrr = per_path[i, MRR] if mrr_given else customers * arpa_mean
+        mrr = v[MRR] if mrr_given else customers * arpa_mean
         start_mrr = mrr
-        cash = per_path[i, CASH]
+        cash = v[CASH]
         start_cash = cash
         f_visitors = f_marketing = f_sales = f_opex = 1.0
         for t in range(months):
-            f_visitors = _grow(f_visitors, per_path, monthly, slots, i, VISITOR_GROWTH, t)
-            f_marketing = _grow(f_marketing, per_path, monthly, slots, i, MARKETING_GROWTH, t)
-            f_sales = _grow(f_sales, per_path, monthly, slots, i, SALES_GROWTH, t)
-            f_opex = _grow(f_opex, per_path, monthly, slots, i, OPEX_GROWTH, t)
-            reach = at(per_path, monthly, slots, i, VISITORS, t) * f_visitors * season[t]
+            month_inputs(v, monthly, varying, i, t)
+            if t > 0:  # growth compounds month by month
+                f_visitors *= 1.0 + v[VISITOR_GROWTH]
+                f_marketing *= 1.0 + v[MARKETING_GROWTH]
+                f_sales *= 1.0 + v[SALES_GROWTH]
+                f_opex *= 1.0 + v[OPEX_GROWTH]
+            reach = v[VISITORS] * f_visitors * season[t]
             # Poisson splitting: the units stopping short of each stage, then those
             # reaching the last, are independent Poisson counts
             mean = reach
             for k in range(stages):
-                rate = min(at(per_path, monthly, slots, i, RATES + k, t), 1.0)
+                rate = min(v[RATES + k], 1.0)
                 if integer:
                     stops[k] = poisson(state, reach * (1.0 - rate))
                 reach = reach * rate
@@ -176,7 +171,7 @@ def _block(per_path, monthly, slots, stages, months, window, integer, mrr_given,
                     upper[0, i, column] = mean
                     for k in range(stages - 1):
                         upper[k + 1, i, column] = stops[k]
-            churn = at(per_path, monthly, slots, i, CHURN, t)
+            churn = v[CHURN]
             if season_churn:
                 churn = min(churn * season[t], 1.0)
             before = customers
@@ -186,20 +181,17 @@ def _block(per_path, monthly, slots, stages, months, window, integer, mrr_given,
                 churned = customers * churn
             customers = customers - churned + new
             retained = 1.0 - churned / before if before > 0 else 0.0
-            mrr = mrr * retained * (1.0 + at(per_path, monthly, slots, i, EXPANSION, t)) \
-                + new * at(per_path, monthly, slots, i, ARPA, t)
-            spend = at(per_path, monthly, slots, i, MARKETING, t) * f_marketing \
-                + at(per_path, monthly, slots, i, SALES, t) * f_sales
-            cash = cash + mrr * at(per_path, monthly, slots, i, MARGIN, t) - spend \
-                - at(per_path, monthly, slots, i, OPEX, t) * f_opex
+            mrr = mrr * retained * (1.0 + v[EXPANSION]) + new * v[ARPA]
+            spend = v[MARKETING] * f_marketing + v[SALES] * f_sales
+            cash = cash + mrr * v[MARGIN] - spend - v[OPEX] * f_opex
             last[i, t] = new
             churned_out[i, t] = churned
             customers_out[i, t] = customers
             mrr_out[i, t] = mrr
             spend_out[i, t] = spend
             cash_out[i, t] = cash
-        path_economics(per_path, monthly, slots, i, months, window, slot, start_customers,
-                       start_mrr, start_cash, last[i], churned_out[i], customers_out[i],
-                       mrr_out[i], spend_out[i], cash_out[i], scratch, cac[i], payback[i],
-                       ltv[i],
-                       ratio[i], runway[i], burn[i], nrr[i], cohort[i])
+        path_economics(v, monthly, varying, i, months, window, slot,
+                       start_customers, start_mrr, start_cash, last[i], churned_out[i],
+                       customers_out[i], mrr_out[i], spend_out[i], cash_out[i], scratch,
+                       cac[i], payback[i], ltv[i], ratio[i], runway[i], burn[i], nrr[i],
+                       cohort[i])

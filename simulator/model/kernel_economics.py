@@ -30,13 +30,12 @@ INF = math.inf
 
 
 @inline
-def at(per_path: np.ndarray, monthly: np.ndarray, slots: np.ndarray, i: int, k: int,
-       t: int) -> float:
-    """Input ``k`` of path ``i`` in month ``t`` (0-based)."""
-    j = slots[k]
-    if j >= 0:
-        return float(monthly[j, i, t])
-    return float(per_path[i, k])
+def month_inputs(v: np.ndarray, monthly: np.ndarray, varying: np.ndarray, i: int,
+                 t: int) -> None:
+    """Set the inputs of path ``i`` that vary by month (columns ``varying`` of ``v``) to
+    their values in month ``t`` (0-based); the others stay as drawn."""
+    for j in range(varying.size):
+        v[varying[j]] = monthly[j, i, t]
 
 
 @inline
@@ -53,15 +52,16 @@ def months_after_horizon(remaining: float, last: float, factor: float) -> float:
 
 
 @inline
-def _retention(per_path, monthly, slots, i, months, start_customers, churned,  # noqa: ANN001
+def _retention(v, monthly, varying, i, months, start_customers, churned,  # noqa: ANN001
                customers, scratch):
     """Each month's retention factor, the running level F, its running sum and the first
     month at or after each one whose factor is 0, into the rows of ``scratch``."""
     factor, level, cum, dead = scratch[0], scratch[1], scratch[2], scratch[3]
     before = start_customers
     for t in range(months):
+        month_inputs(v, monthly, varying, i, t)
         share = churned[t] / before if before > 0 else 1.0
-        f = (1.0 - share) * (1.0 + at(per_path, monthly, slots, i, EXPANSION, t))
+        f = (1.0 - share) * (1.0 + v[EXPANSION])
         factor[t] = f
         g = 1.0 if f <= 0 else f
         level[t] = g if t == 0 else level[t - 1] * g
@@ -75,14 +75,12 @@ def _retention(per_path, monthly, slots, i, months, start_customers, churned,  #
 
 
 @inline
-def _cohort(per_path, monthly, slots, i, months, j, new, spend, scratch,  # noqa: ANN001
-            later):
-    """Months until the cohort won in month ``j`` pays back its month's S&M spend."""
+def _cohort(months, j, margin, new, spend, scratch, later):  # noqa: ANN001
+    """Months until the cohort won in month ``j`` pays back its month's S&M spend
+    (``margin``: ARPA times gross margin in month ``j``)."""
     if spend[j] <= 0:
         return 0.0 if new[j] > 0 else INF
     level, cum, dead = scratch[1], scratch[2], scratch[3]
-    margin = at(per_path, monthly, slots, i, ARPA, j) * at(per_path, monthly, slots, i, MARGIN,
-                                                          j)
     per_unit = new[j] * margin / (level[j] if level[j] > 0 else 1.0)
     if not per_unit > 0:
         return INF
@@ -104,18 +102,17 @@ def _cohort(per_path, monthly, slots, i, months, j, new, spend, scratch,  # noqa
 
 
 @inline
-def path_economics(per_path, monthly, slots, i, months, window, slot,  # noqa: ANN001
+def path_economics(v, monthly, varying, i, months, window, slot,  # noqa: ANN001
                    start_customers, start_mrr, start_cash, new, churned, customers, mrr,
                    spend, cash, scratch, cac, payback, ltv, ratio, runway, burn, nrr,
                    cohort):
     """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of path
     ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column)."""
-    _retention(per_path, monthly, slots, i, months, start_customers, churned, customers,
-               scratch)
+    _retention(v, monthly, varying, i, months, start_customers, churned, customers, scratch)
     factor = scratch[0]
     lags = min(window, months)
-    later = (1.0 - at(per_path, monthly, slots, i, CHURN, months - 1)) \
-        * (1.0 + at(per_path, monthly, slots, i, EXPANSION, months - 1))
+    month_inputs(v, monthly, varying, i, months - 1)
+    later = (1.0 - v[CHURN]) * (1.0 + v[EXPANSION])
     following = INF  # the first month from t on with cash below 0
     for t in range(months - 1, -1, -1):
         if cash[t] < 0:
@@ -123,15 +120,15 @@ def path_economics(per_path, monthly, slots, i, months, window, slot,  # noqa: A
         column = slot[t]
         if column < 0:
             continue
+        month_inputs(v, monthly, varying, i, t)
         runway[column] = following - t
         spent, won = spend[t], new[t]
         for lag in range(1, min(lags, t + 1)):
             spent += spend[t - lag]
             won += new[t - lag]
         cost = spent / won if won > 0 else INF
-        margin = at(per_path, monthly, slots, i, ARPA, t) * at(per_path, monthly, slots, i,
-                                                               MARGIN, t)
-        churn = at(per_path, monthly, slots, i, CHURN, t)
+        margin = v[ARPA] * v[MARGIN]
+        churn = v[CHURN]
         value = margin / churn if churn > 0 else INF
         cac[column] = cost
         payback[column] = cost / margin if margin > 0 else INF
@@ -146,5 +143,4 @@ def path_economics(per_path, monthly, slots, i, months, window, slot,  # noqa: A
         for lag in range(1, min(NRR_WINDOW, months, t + 1)):
             kept *= factor[t - lag]
         nrr[column] = kept if kept > 0 else 0.0
-        cohort[column] = _cohort(per_path, monthly, slots, i, months, t, new, spend, scratch,
-                                 later)
+        cohort[column] = _cohort(months, t, margin, new, spend, scratch, later)
