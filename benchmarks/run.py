@@ -287,9 +287,8 @@ def goals(rows: list[Row]) -> str:
             ("numpy kernel", "this engine, numpy kernel, workers=1", None)):
         other = by_name.get(name)
         if other:
-            verdict = "" if goal is None else (" (goal >= %gx: %s)"
-                                               % (goal, "met" if compiled / other >= goal
-                                                  else "NOT met"))
+            met = "met" if goal is not None and compiled / other >= goal else "NOT met"
+            verdict = "" if goal is None else f" (goal >= {goal:g}x: {met})"
             parts.append(f"{compiled / other:.2f}x {label}{verdict}")
     return "compiled kernel, workers=1: " + "; ".join(parts)
 

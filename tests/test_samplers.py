@@ -71,8 +71,6 @@ def test_edges_are_exact() -> None:
 
 
 def test_uniforms_are_uniform_and_streams_keyed() -> None:
-    u = np.array([samplers.uniform(samplers.seed_state(3, 7)) for _ in range(1)])
-    assert 0.0 <= u[0] < 1.0
     state = samplers.seed_state(3, 7)
     many = samplers.poisson_many(state, np.full(20_000, 1e9)) - 1e9  # PTRS: 2 uniforms each
     assert abs(many.mean()) < 5 * np.sqrt(1e9 / 20_000)

@@ -18,6 +18,8 @@ months do not depend on the horizon (a path draws its months in order from its o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .kernel_economics import (
@@ -42,7 +44,7 @@ from .kernel_economics import (
     path_economics,
 )
 from .params import Parameters
-from .samplers import binomial, jit, poisson, seed_path, seed_state
+from .samplers import binomial_logq, jit, poisson, seed_path, seed_state
 from .step import ModelShape
 
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
@@ -140,6 +142,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa:
         cash = v[CASH]
         start_cash = cash
         f_visitors = f_marketing = f_sales = f_opex = 1.0
+        churn_before = -1.0  # the churn rate whose log(1 - rate) is at hand
+        log_q = 0.0
         for t in range(months):
             month_inputs(v, monthly, varying, i, t)
             if t > 0:  # growth compounds month by month
@@ -176,7 +180,10 @@ def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa:
                 churn = min(churn * season[t], 1.0)
             before = customers
             if integer:
-                churned = float(binomial(state, int(customers), churn))
+                if churn != churn_before:
+                    churn_before = churn
+                    log_q = math.log1p(-min(churn, 1.0 - churn)) if 0.0 < churn < 1.0 else 0.0
+                churned = float(binomial_logq(state, int(customers), churn, log_q))
             else:
                 churned = customers * churn
             customers = customers - churned + new

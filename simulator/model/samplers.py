@@ -35,6 +35,8 @@ except ImportError:  # the ``fast`` extra is not installed
 AVAILABLE = numba is not None
 POISSON_INVERSION = 10.0  # means below this are drawn by inversion
 BINOMIAL_INVERSION = 10.0  # n * min(p, 1 - p) below this: inversion; else BTRS
+#: 1/k for the inversion searches: a multiplication per step instead of a division
+_RECIPROCALS = 1.0 / np.maximum(np.arange(64, dtype=np.float64), 1.0)
 
 
 def jit(function: Callable[..., Any]) -> Any:
@@ -127,16 +129,17 @@ def poisson(s: np.ndarray, lam: float) -> int:
     if not lam > 0.0:
         return 0
     if lam < POISSON_INVERSION:
+        first = math.exp(-lam)
         u = uniform(s)
-        p = math.exp(-lam)
+        p = first
         k = 0
         while u > p:
             u -= p
             k += 1
-            p *= lam / k
+            p *= lam * _RECIPROCALS[k] if k < 64 else lam / k
             if p <= 0.0:  # rounding left u beyond the last term: start again
                 u = uniform(s)
-                p = math.exp(-lam)
+                p = first
                 k = 0
         return k
     return _poisson_ptrs(s, lam)
@@ -168,37 +171,46 @@ def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
 @inline
 def binomial(s: np.ndarray, n: int, p: float) -> int:
     """One Binomial(n, p) draw (``p`` clipped to [0, 1])."""
+    return binomial_logq(s, n, p, math.log1p(-min(p, 1.0 - p)) if 0.0 < p < 1.0 else 0.0)
+
+
+@inline
+def binomial_logq(s: np.ndarray, n: int, p: float, log_q: float) -> int:
+    """:func:`binomial` given ``log_q = log(1 - min(p, 1 - p))`` (computed once for a
+    probability drawn once per path)."""
     if n <= 0 or not p > 0.0:
         return 0
     if p >= 1.0:
         return n
     small = min(p, 1.0 - p)
     if n * small < BINOMIAL_INVERSION:
-        k = _binomial_inversion(s, n, small)
+        k = _binomial_inversion(s, n, small, log_q)
     else:
         k = _binomial_btrs(s, n, small)
     return n - k if p > 0.5 else k
 
 
-@jit
-def _binomial_inversion(s: np.ndarray, n: int, p: float) -> int:
-    """Sequential search from 0, as NumPy's ``random_binomial_inversion`` (p <= 1/2)."""
+@inline
+def _binomial_inversion(s: np.ndarray, n: int, p: float, log_q: float) -> int:
+    """Sequential search from 0, as NumPy's ``random_binomial_inversion`` (p <= 1/2, and
+    ``log_q = log(1 - p)``), with a multiplication by 1/x per step."""
     q = 1.0 - p
-    qn = math.exp(n * math.log1p(-p))
+    ratio = p / q
+    qn = math.exp(n * log_q)
     mean = n * p
-    bound = min(float(n), mean + 10.0 * math.sqrt(mean * q + 1.0))
     x = 0
     px = qn
     u = uniform(s)
     while u > px:
         x += 1
-        if x > bound:
+        # NumPy's bound min(n, mean + 10 sqrt(mean q + 1)), its square root only when needed
+        if x > n or (x > mean + 10.0 and x > mean + 10.0 * math.sqrt(mean * q + 1.0)):
             x = 0
             px = qn
             u = uniform(s)
         else:
             u -= px
-            px = ((n - x + 1) * p * px) / (x * q)
+            px *= (n - x + 1) * ratio * (_RECIPROCALS[x] if x < 64 else 1.0 / x)
     return x
 
 
