@@ -86,13 +86,12 @@ def _cohort(months, j, margin, new, spend, scratch, later):  # noqa: ANN001
         return INF
     needed = (cum[j - 1] if j > 0 else 0.0) + spend[j] / per_unit
     end = int(dead[j + 1]) if j + 1 < months else months
-    lo, hi = j, months  # the first month from j on whose running sum reaches ``needed``
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cum[mid] < needed:
-            lo = mid + 1
-        else:
-            hi = mid
+    lo, length = j, months - j  # the first month from j on whose sum reaches ``needed``
+    while length > 0:  # a binary search written for conditional moves
+        half = length >> 1
+        short = cum[lo + half] < needed
+        lo = lo + half + 1 if short else lo
+        length = length - half - 1 if short else half
     if lo < end:
         return float(lo - j + 1)
     if end == months:

@@ -37,6 +37,9 @@ POISSON_INVERSION = 10.0  # means below this are drawn by inversion
 BINOMIAL_INVERSION = 10.0  # n * min(p, 1 - p) below this: inversion; else BTRS
 #: 1/k for the inversion searches: a multiplication per step instead of a division
 _RECIPROCALS = 1.0 / np.maximum(np.arange(64, dtype=np.float64), 1.0)
+#: log(k!) for k < 1024 (math.lgamma(k + 1), read from a table in the rejection tests)
+_LOG_FACTORIALS = np.array([math.lgamma(k + 1.0) for k in range(1024)])
+
 
 
 def jit(function: Callable[..., Any]) -> Any:
@@ -74,6 +77,11 @@ def seed_state(seed: int | np.random.SeedSequence, *keys: int) -> np.ndarray:
     if not state.any():  # the one state xoshiro cannot leave
         state[0] = np.uint64(1)
     return state
+
+
+@inline
+def _log_factorial(k: float) -> float:
+    return float(_LOG_FACTORIALS[int(k)]) if k < 1024 else math.lgamma(k + 1.0)
 
 
 @inline
@@ -149,7 +157,7 @@ def poisson(s: np.ndarray, lam: float) -> int:
 def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
     """Hormann's PTRS (1993), as NumPy's ``random_poisson_ptrs``; for lam >= 10."""
     slam = math.sqrt(lam)
-    loglam = math.log(lam)
+    loglam = -1.0  # log(lam), computed on the first draw that needs it
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -163,8 +171,10 @@ def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
             return int(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
+        if loglam < 0.0:
+            loglam = math.log(lam)
         if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
-                <= -lam + k * loglam - math.lgamma(k + 1.0)):
+                <= -lam + k * loglam - _log_factorial(k)):
             return int(k)
 
 
@@ -226,7 +236,7 @@ def _binomial_btrs(s: np.ndarray, n: int, p: float) -> int:
     alpha = (2.83 + 5.1 / b) * spq
     lpq = math.log(p / q)
     m = math.floor((n + 1) * p)
-    h = math.lgamma(m + 1.0) + math.lgamma(n - m + 1.0)
+    h = _log_factorial(m) + _log_factorial(n - m)
     while True:
         u = uniform(s) - 0.5
         v = uniform(s)
@@ -237,7 +247,7 @@ def _binomial_btrs(s: np.ndarray, n: int, p: float) -> int:
         if us >= 0.07 and v <= vr:
             return int(k)
         v = math.log(v * alpha / (a / (us * us) + b))
-        if v <= h - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0) + (k - m) * lpq:
+        if v <= h - _log_factorial(k) - _log_factorial(n - k) + (k - m) * lpq:
             return int(k)
 
 
