@@ -157,7 +157,8 @@ def poisson(s: np.ndarray, lam: float) -> int:
 def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
     """Hormann's PTRS (1993), as NumPy's ``random_poisson_ptrs``; for lam >= 10."""
     slam = math.sqrt(lam)
-    loglam = -1.0  # log(lam), computed on the first draw that needs it
+    loglam = -1.0  # log(lam) and log(invalpha), computed on the first draw that needs them
+    log_invalpha = 0.0
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -173,7 +174,8 @@ def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
             continue
         if loglam < 0.0:
             loglam = math.log(lam)
-        if (math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+            log_invalpha = math.log(invalpha)
+        if (math.log(v) + log_invalpha - math.log(a / (us * us) + b)
                 <= -lam + k * loglam - _log_factorial(k)):
             return int(k)
 
