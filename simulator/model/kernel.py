@@ -19,6 +19,7 @@ months do not depend on the horizon (a path draws its months in order from its o
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -94,7 +95,7 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         out.setdefault(name, np.empty((n, months)))
     for name in ECONOMICS:
         out.setdefault(name, np.empty((n, width)))
-    upper = np.empty((len(upper_names), n, width))
+    upper = _scratch((len(upper_names), n, width))
     season = np.ones(months)
     seasonality = shape.depth.seasonality
     if seasonality is not None:
@@ -109,8 +110,21 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         if name in out:
             out[name][...] = upper[k]
         else:
-            out[name] = upper[k]
+            out[name] = upper[k].copy()
     return out
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(shape: tuple[int, int, int]) -> np.ndarray:
+    """A scratch array of ``shape`` for this thread, kept from block to block: a fresh one
+    per block would cost its page faults every time (about as much as the draws it holds)."""
+    buffer: np.ndarray | None = getattr(_LOCAL, "upper", None)
+    if buffer is None or buffer.shape != shape:
+        buffer = np.empty(shape)
+        _LOCAL.upper = buffer
+    return buffer
 
 
 def _c(array: np.ndarray) -> np.ndarray:
