@@ -45,7 +45,7 @@ from .kernel_economics import (
     path_economics,
 )
 from .params import Parameters
-from .samplers import binomial_logq, jit, poisson, seed_path, seed_state
+from .samplers import binomial_logq, jit, poisson, seed_month, seed_path, seed_state
 from .step import ModelShape
 
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
@@ -78,8 +78,9 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
 
     ``out`` may hold arrays (or views) to write into. With ``only_at`` (1-based months) the
     upper funnel and the derived metrics are kept at those months only, as the NumPy kernel
-    keeps them; every month is drawn all the same, so the kept months have the numbers of a
-    run that keeps everything.
+    keeps them, and the upper funnel is drawn only there: its draws come from streams
+    addressed by (path, month), so the kept months have the numbers of a run that keeps
+    everything.
     """
     n, months, stages = p.n, shape.months, shape.stages
     slot = np.full(months, -1, dtype=np.int64)
@@ -140,7 +141,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa:
            customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
            burn, nrr, cohort):
     n = per_path.shape[0]
-    key = state[0]
+    key, upper_key = state[0], state[1]
+    upper_state = np.empty(4, dtype=np.uint64)  # the month's stream of the upper funnel
     stops = np.zeros(stages)
     scratch = np.empty((4, months))
     v = np.empty(per_path.shape[1])  # the path's inputs in the current month
@@ -167,17 +169,20 @@ def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa:
                 f_opex *= 1.0 + v[OPEX_GROWTH]
             reach = v[VISITORS] * f_visitors * season[t]
             # Poisson splitting: the units stopping short of each stage, then those
-            # reaching the last, are independent Poisson counts
+            # reaching the last, are independent Poisson counts; the former only matter in
+            # the months whose upper funnel is kept, and come from the month's own stream
+            column = slot[t]
+            if integer and column >= 0:
+                seed_month(upper_state, upper_key, i, t)
             mean = reach
             for k in range(stages):
                 rate = min(v[RATES + k], 1.0)
-                if integer:
-                    stops[k] = poisson(state, reach * (1.0 - rate))
+                if integer and column >= 0:
+                    stops[k] = poisson(upper_state, reach * (1.0 - rate))
                 reach = reach * rate
                 if not integer:
                     stops[k] = reach  # expected flows: the count reaching stage k
             new = float(poisson(state, reach)) if integer else reach
-            column = slot[t]
             if column >= 0:
                 if integer:
                     count = new

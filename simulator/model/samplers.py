@@ -105,6 +105,16 @@ def seed_path(s: np.ndarray, key: Any, path: int) -> None:
 
 
 @inline
+def seed_month(s: np.ndarray, key: Any, path: int, month: int) -> None:
+    """Set ``s`` to the state of month ``month`` of path ``path`` of the stream keyed
+    ``key``: month-addressed streams, drawn only in the months that need them."""
+    x = key + np.uint64(path) * np.uint64(0xD1342543DE82EF95) \
+        + np.uint64(month + 1) * np.uint64(0xAF251AF3B0F025B5)
+    for j in range(4):
+        x, s[j] = _splitmix64(x)
+
+
+@inline
 def _rotl(x: Any, k: Any) -> Any:
     return (x << k) | (x >> (np.uint64(64) - k))
 
