@@ -136,7 +136,7 @@ def _c(array: np.ndarray) -> np.ndarray:
 
 
 @jit
-def _block(per_path, monthly, varying, stages, months, window, integer,  # noqa: ANN001
+def _block(per_path, monthly, varying, stages, months, window, integer,
            mrr_given, arpa_mean, season, season_churn, state, slot, upper, last, churned_out,
            customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
            burn, nrr, cohort):

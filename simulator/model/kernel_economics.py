@@ -52,7 +52,7 @@ def months_after_horizon(remaining: float, last: float, factor: float) -> float:
 
 
 @inline
-def _retention(v, monthly, varying, i, months, start_customers, churned,  # noqa: ANN001
+def _retention(v, monthly, varying, i, months, start_customers, churned,
                customers, scratch):
     """Each month's retention factor, the running level F, its running sum and the first
     month at or after each one whose factor is 0, into the rows of ``scratch``."""
@@ -75,7 +75,7 @@ def _retention(v, monthly, varying, i, months, start_customers, churned,  # noqa
 
 
 @inline
-def _cohort(months, j, margin, new, spend, scratch, later):  # noqa: ANN001
+def _cohort(months, j, margin, new, spend, scratch, later):
     """Months until the cohort won in month ``j`` pays back its month's S&M spend
     (``margin``: ARPA times gross margin in month ``j``)."""
     if spend[j] <= 0:
@@ -101,7 +101,7 @@ def _cohort(months, j, margin, new, spend, scratch, later):  # noqa: ANN001
 
 
 @inline
-def path_economics(v, monthly, varying, i, months, window, slot,  # noqa: ANN001
+def path_economics(v, monthly, varying, i, months, window, slot,
                    start_customers, start_mrr, start_cash, new, churned, customers, mrr,
                    spend, cash, scratch, cac, payback, ltv, ratio, runway, burn, nrr,
                    cohort):
