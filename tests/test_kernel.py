@@ -181,3 +181,24 @@ def test_a_shorter_horizon_keeps_the_first_months(numba_installed: None) -> None
     short = _run(_config(kernel="compiled", months=12), paths=5_000)
     for name in ("visitors", "customer", "churned", "customers", "mrr", "cash"):
         np.testing.assert_array_equal(long[name][:, :12], short[name], err_msg=name)
+
+
+def test_scenarios_share_a_kernel(numba_installed: None, tmp_path: Any) -> None:
+    """Scenarios are compared with common random numbers: when one of them needs the NumPy
+    kernel, they all run on it."""
+    from click.testing import CliRunner
+
+    from simulator.cli.main import simulate
+
+    core = tmp_path / "core.toml"
+    core.write_text('[acquisition]\nvisitors = 2000\n[[funnel]]\nstage = "lead"\nrate = 0.01\n'
+                    '[revenue]\narpa = 1500\n[retention]\nchurn = 0.02\n')
+    shocked = tmp_path / "shocked.toml"
+    shocked.write_text(core.read_text() + '[[shocks]]\nname = "gap"\nprobability = 0.1\n'
+                       'duration = 2\nimpact = 0.5\ntarget = "acquisition"\n')
+    configs = [simulator.load_config(p) for p in (core, shocked)]
+    assert {c.simulation.kernel for c in kernels.common(configs)} == {"numpy"}
+    assert kernels.common(configs[:1]) == configs[:1]
+    result = CliRunner().invoke(simulate, [str(core), str(shocked), "--paths", "50", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "numpy kernel" in result.output.splitlines()[0]

@@ -20,6 +20,7 @@ import click
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
 from ..config.overrides import Override, parse_set
+from ..engine import kernels
 from ..engine.progress import ProgressBar
 from ..engine.results import Result
 from ..engine.runner import draw_seed, run
@@ -246,7 +247,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)
-    loaded = [load_config(path, overrides) for path in configs]
+    loaded = kernels.common([load_config(path, overrides) for path in configs])
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)

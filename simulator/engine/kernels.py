@@ -9,7 +9,8 @@ machine without numba, runs on the NumPy kernel, and the choice says why.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from ..config.core import Config
 from ..model.step import ModelShape
@@ -75,3 +76,15 @@ def unsupported(shape: ModelShape, monthly: tuple[str, ...] = ()) -> str | None:
     if starting:
         return f"{starting[0]} with vary = \"month\""
     return None
+
+
+def common(configs: Sequence[Config]) -> list[Config]:
+    """Scenarios compared with common random numbers must draw from the same streams: when
+    they would not all run on the same kernel, they all run on the NumPy kernel."""
+    from .runner import _shape  # the runner imports this module
+
+    kinds = {choose(config, _shape(config)).kernel for config in configs}
+    if len(kinds) <= 1:
+        return list(configs)
+    return [replace(config, simulation=replace(config.simulation, kernel="numpy"))
+            for config in configs]

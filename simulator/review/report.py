@@ -148,7 +148,8 @@ def _comparison_text(review: Review) -> list[str]:
     names = list(review.results)
     first = review.first
     lines = [f"{len(names)} scenarios, {first.paths:,} paths x {first.months} months, seed "
-             f"{first.seed}, common random numbers", "cells are P10 / P50 / P90"]
+             f"{first.seed}, common random numbers, {first.kernel.kernel} kernel",
+             "cells are P10 / P50 / P90"]
     for month in review.report_months:
         rows = [("metric", names), *comparison_rows(review, month)]
         width = max(len(c) for _, cells in rows for c in cells) + 3
