@@ -164,8 +164,12 @@ def correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
     whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
     correlated = scores @ whiten.T @ _psd_factor(pearson).T
     for j, name in enumerate(involved):
-        ranks = np.argsort(np.argsort(correlated[:, j], kind="stable"), kind="stable")
-        out[name] = np.sort(out[name])[ranks]
+        # the k-th smallest value goes where the k-th smallest score is: one argsort of the
+        # scores and one sort of the values (the ranks themselves are never needed)
+        order = np.argsort(correlated[:, j], kind="stable")
+        rearranged = np.empty(n)
+        rearranged[order] = np.sort(out[name])
+        out[name] = rearranged
     return out
 
 

@@ -25,6 +25,7 @@ import click
 from ..config.core import Config, attributed, load_config
 from ..config.errors import ConfigError
 from ..config.overrides import Override
+from ..engine import kernels
 from ..engine.execution import SCHEDULER_TIMEOUT, Execution
 from ..engine.faults import RunError
 from ..engine.progress import ProgressBar
@@ -217,6 +218,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tupl
 @click.option("--scheduler", metavar="tcp://HOST:PORT", help="Run the blocks on a Dask cluster.")
 @click.option("--scheduler-timeout", metavar="SECONDS",
               help="Stop when the Dask scheduler is silent this long (default 30).")
+@click.option("--kernel", type=click.Choice(["numpy", "compiled"]), default=None,
+              help="Month loop: numpy (the default) or compiled (numba, the fast extra).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,
@@ -226,6 +229,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              sensitivity: str | None, precision: str | None, max_paths: str | None,
              plot: str | None, report_file: str | None, paths_out: str | None,
              memory: str | None, scheduler: str | None, scheduler_timeout: str | None,
+             kernel: str | None,
              quiet: bool) -> None:
     """Run the Monte Carlo model in CONFIG (a TOML file) and print percentile tables.
 
@@ -233,6 +237,8 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     To fit a distribution to history instead: simulate fit HISTORY.csv --column NAME.
     """
     overrides = overrides_from(sets, paths, months, seed, percentiles, at, scales)
+    if kernel is not None:
+        overrides.append(Override("simulation.kernel", kernel, "--kernel"))
     n_workers = _workers(workers)
     level = _level(ci)
     kind = _output_format(output, fmt)
@@ -248,6 +254,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
         # every header and file names what the scenario changed
         changes = text.split(":", 1)[1].strip()
         loaded.append(dataclasses.replace(scenario, source=f"{scenario.source} with {changes}"))
+    loaded = kernels.common(loaded)  # one kernel for all: common random numbers
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)

@@ -53,6 +53,7 @@ class Simulation:
     report_months: tuple[int, ...]
     sampling: str
     flows: str
+    kernel: str | None = None  # "numpy" | "compiled"; None: numpy
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,10 @@ def _simulation(table: dict[str, Any]) -> Simulation:
         report = tuple(sorted({m for m in schema.DEFAULT_REPORT_MONTHS if m < months} | {months}))
     sampling = as_choice(table.get("sampling", "random"), "simulation.sampling", schema.SAMPLING)
     flows = as_choice(table.get("flows", "binomial"), "simulation.flows", schema.FLOWS)
-    return Simulation(months, paths, seed, percentiles, report, sampling, flows)
+    kernel = table.get("kernel")
+    if kernel is not None:
+        kernel = as_choice(kernel, "simulation.kernel", schema.KERNELS)
+    return Simulation(months, paths, seed, percentiles, report, sampling, flows, kernel)
 
 
 def _percentiles(value: Any) -> tuple[float, ...]:

@@ -56,7 +56,8 @@ INPUTS: tuple[InputDef, ...] = (
 )
 REQUIRED_INPUTS = ("acquisition.visitors", "revenue.arpa", "retention.churn")
 
-SIMULATION_KEYS = ("months", "paths", "seed", "percentiles", "report_months", "sampling", "flows")
+SIMULATION_KEYS = ("months", "paths", "seed", "percentiles", "report_months", "sampling", "flows",
+                   "kernel")
 METRICS_KEYS = ("cac_window",)
 FUNNEL_KEYS = ("stage", "rate", "lag", "lag_pmf")
 PLAIN_KEYS = {"start": ("pipeline", "customer_age"), "retention": ("early_months", "model")}
@@ -69,6 +70,7 @@ SECTIONS = ("simulation", "start", "acquisition", "funnel", "revenue", "retentio
 
 SAMPLING = ("random", "lhs", "sobol")
 FLOWS = ("binomial", "expected")
+KERNELS = ("numpy", "compiled")
 DEFAULT_PERCENTILES = (5.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0)
 DEFAULT_REPORT_MONTHS = (12, 24, 36)
 

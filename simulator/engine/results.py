@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import schema
+from .kernels import KernelChoice
 
 if TYPE_CHECKING:
     from ..config.core import Config
@@ -112,6 +113,9 @@ class Result:
     then :meth:`at` answers for the kept months, ``result[name]`` is refused, and
     :meth:`trajectories` gives the sampled paths' full trajectories.
     """
+
+    #: The kernel that ran the blocks, and why it is not the one asked for (set by the run).
+    kernel: KernelChoice = KernelChoice()
 
     def __init__(self, config: Config, storage: Storage, params: Parameters,
                  seed: int, seed_drawn: bool = False) -> None:

@@ -25,6 +25,7 @@ from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
 from ..model.params import Draws, Parameters, draw_uniforms
 from ..model.step import ModelShape, simulate
+from . import kernels
 from .execution import BLOCK_PATHS as BLOCK_PATHS
 from .execution import Execution
 from .pool import Pool
@@ -41,12 +42,19 @@ def blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
-              only_at: tuple[int, ...] | None = None, events: Shocks | None = None
-              ) -> dict[str, np.ndarray]:
+              only_at: tuple[int, ...] | None = None, events: Shocks | None = None,
+              kernel: str = "numpy") -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
     months only, and the upper funnel is drawn only there. ``events``: the block's shocks
-    when the caller already has them (they depend on the seed and block only)."""
+    when the caller already has them (they depend on the seed and block only).
+    ``kernel="compiled"`` runs the block on the compiled kernel (:mod:`simulator.model.kernel`;
+    it covers no shocks)."""
+    if kernel == "compiled":
+        from ..model.kernel import simulate_block  # imports numba: only when it runs
+
+        return simulate_block(shape, params, flows_kind == "expected", cac_window, seed,
+                              block, out, only_at)
     flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
     if events is None and shape.shocks:
         events = Shocks(shape.depth.shocks, seed, block, params.n)
@@ -73,6 +81,7 @@ class BlockJob:
     start: int
     storage: Plan
     shared: int | None = None  # key of the run's shared storage (forked workers)
+    kernel: str = "numpy"  # "numpy" or "compiled" (see simulator.engine.kernels)
 
     @property
     def stop(self) -> int:
@@ -86,7 +95,8 @@ class BlockJob:
         # ones); the other blocks need their kept months only
         only_kept = self.storage.reduced and not self.storage.samples(self.start)
         part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
-                         self.index, out, self.storage.kept if only_kept else None)
+                         self.index, out, self.storage.kept if only_kept else None,
+                         kernel=self.kernel)
         kept = {} if out is not None else reduce_block(self.storage, self.start, part)
         kept.update({f"input:{name}": np.asarray(params.whole(name))
                      for name in self.draws.inputs})
@@ -175,8 +185,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None, *,
         seed = draw_seed() if sim.seed is None else sim.seed
     draws = draw_uniforms(config, n, seed)
     shape = model_shape(config)
+    choice = kernels.choose(config, shape)
     jobs = [BlockJob(shape, sim.flows, config.cac_window, draws.block(start, stop), seed,
-                     index, start, storage_plan)
+                     index, start, storage_plan, kernel=choice.kernel)
             for index, start, stop in blocks(n, execution.block_paths)]
     parallel = execution.processes(len(jobs)) > 1
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
@@ -194,7 +205,9 @@ def run(config: Config, paths: int | None = None, seed: int | None = None, *,
         if progress is not None:
             progress(done, n)
     params = Parameters({**draws.constants, **drawn}, n)
-    return Result(config, storage, params, seed, seed_drawn=drawn_seed)
+    result = Result(config, storage, params, seed, seed_drawn=drawn_seed)
+    result.kernel = choice
+    return result
 
 
 def stored_names(shape: ModelShape) -> tuple[str, ...]:

@@ -49,6 +49,7 @@ def to_json(review: Review) -> str:
         doc: dict[str, Any] = {
             "config": result.config.source, "seed": result.seed, "paths": result.paths,
             "months": result.months, "flows": sim.flows, "sampling": sim.sampling,
+            "kernel": result.kernel.kernel,
             "percentiles": list(sim.percentiles), "report_months": list(review.report_months),
             "tables": {str(m): _frame_dict(t) for m, t in review.tables[name].items()},
             "probabilities": {str(m): row for m, row in review.headlines[name].items()},

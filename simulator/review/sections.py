@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.results import HEADLINES, percentile_label, percentiles
+from ..engine.results import HEADLINES, Result, percentile_label, percentiles
 from .cells import UNIT_NAMES, fmt, headline_label, pct, plus_minus, unit
 
 if TYPE_CHECKING:
@@ -241,10 +241,18 @@ def heading(review: Review) -> tuple[str, list[str]]:
     if len(review.results) == 1:
         return str(first.config.source), [
             f"{first.paths:,} paths x {first.months} months, seed {first.seed}, "
-            f"{sim.flows} flows, {sim.sampling} sampling"]
+            f"{sim.flows} flows, {sim.sampling} sampling{_kernel(first)}"]
     names = list(review.results)
     lines = [f"{len(names)} scenarios, {first.paths:,} paths x {first.months} months, seed "
              f"{first.seed}, common random numbers"]
     lines += [f"{name}: {r.config.source}, {r.config.simulation.flows} flows, "
-              f"{r.config.simulation.sampling} sampling" for name, r in review.results.items()]
+              f"{r.config.simulation.sampling} sampling{_kernel(r)}"
+              for name, r in review.results.items()]
     return "Risk review: " + ", ".join(names), lines
+
+
+def _kernel(result: Result) -> str:
+    """``, compiled kernel`` (or the NumPy kernel with why the compiled one did not run);
+    nothing for the default NumPy kernel."""
+    choice = result.kernel
+    return f", {choice.describe()}" if choice.kernel != "numpy" or choice.note else ""

@@ -1,0 +1,89 @@
+"""Which kernel runs a config's blocks: the NumPy month loop or the compiled one.
+
+``[simulation] kernel = "numpy" | "compiled"`` (or ``--kernel``) asks for one; without it
+the NumPy kernel runs, so a seed gives the numbers it always gave. A config that asks for the
+compiled kernel but uses a feature it does not cover (:func:`unsupported`), or a machine
+without numba (the ``fast`` extra), runs on the NumPy kernel, and the choice says why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ..config.core import Config
+from ..model.step import ModelShape
+
+INSTALL = "pip install 'funnel-montecarlo[fast]'"
+
+
+@dataclass(frozen=True)
+class KernelChoice:
+    """The kernel that ran (``"numpy"`` or ``"compiled"``) and, when it is not the one
+    asked for or defaulted to, why."""
+
+    kernel: str = "numpy"
+    note: str = ""
+
+    def describe(self) -> str:
+        """``"compiled kernel"``, or ``"numpy kernel (the compiled kernel does not cover
+        [[segments]])"``.
+
+        >>> KernelChoice("numpy", "numba is not installed").describe()
+        'numpy kernel (numba is not installed)'
+        """
+        return f"{self.kernel} kernel" + (f" ({self.note})" if self.note else "")
+
+
+def choose(config: Config, shape: ModelShape) -> KernelChoice:
+    """The kernel for ``config`` (``shape`` is its model shape)."""
+    if config.simulation.kernel != "compiled":
+        return KernelChoice("numpy")
+    if not available():
+        return KernelChoice("numpy", f"the compiled kernel needs numba: {INSTALL}")
+    monthly = tuple(name for name, inp in config.inputs.items() if inp.vary == "month")
+    missing = unsupported(shape, monthly)
+    if missing is not None:
+        return KernelChoice("numpy", f"the compiled kernel does not cover {missing}")
+    return KernelChoice("compiled")
+
+
+def available() -> bool:
+    """Whether numba is installed (without importing it: that takes a while)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def unsupported(shape: ModelShape, monthly: tuple[str, ...] = ()) -> str | None:
+    """The first feature of the model that the compiled kernel does not cover, or None.
+
+    ``monthly`` names the inputs redrawn every month (``vary = "month"``)."""
+    depth = shape.depth
+    channels = depth.channels
+    if len(channels) != 1 or channels[0].kind != "visitors" or channels[0].enters != -1:
+        return "[[channels]]"
+    checks = (("funnel lags", bool(depth.lags)), ("[start] pipeline", bool(depth.pipeline)),
+              ("[sales_team]", depth.sales_team is not None),
+              ("[[segments]]", bool(depth.segments)),
+              ("[[shocks]]", bool(depth.shocks) and shape.shocks),
+              ("retention.early_churn", depth.early_months > 0),
+              ('retention.model = "sbg"', depth.retention.model != "churn"))
+    for feature, used in checks:
+        if used:
+            return feature
+    starting = [name for name in monthly if name.startswith("start.")]
+    if starting:
+        return f"{starting[0]} with vary = \"month\""
+    return None
+
+
+def common(configs: Sequence[Config]) -> list[Config]:
+    """Scenarios compared with common random numbers must draw from the same streams: when
+    they would not all run on the same kernel, they all run on the NumPy kernel."""
+    from .runner import model_shape  # the runner imports this module
+
+    kinds = {choose(config, model_shape(config)).kernel for config in configs}
+    if len(kinds) <= 1:
+        return list(configs)
+    return [replace(config, simulation=replace(config.simulation, kernel="numpy"))
+            for config in configs]

@@ -1,0 +1,145 @@
+"""The derived metrics of one path, compiled: what :func:`.economics.block_economics` computes
+for the core model (no channels or segments), from the path's own rows of flows.
+
+The formulas, edge cases and order of additions are those of :mod:`.metrics`; NRR is the
+product of the retention factors over its window where :func:`.metrics.nrr` takes the
+exponential of the sum of their logarithms (the same number to about 1e-15 relative, and no
+logarithm per path-month).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .samplers import inline
+
+#: The inputs the kernel reads, in the column order of its parameter matrix; the funnel
+#: rates follow, one per stage.
+INPUTS = ("start.customers", "start.mrr", "start.cash", "acquisition.visitors",
+          "acquisition.visitor_growth", "revenue.arpa", "revenue.expansion",
+          "revenue.gross_margin", "retention.churn", "costs.marketing",
+          "costs.marketing_growth", "costs.sales", "costs.sales_growth", "costs.other_opex",
+          "costs.other_opex_growth")
+CUSTOMERS, MRR, CASH, VISITORS, VISITOR_GROWTH, ARPA, EXPANSION, MARGIN, CHURN, \
+    MARKETING, MARKETING_GROWTH, SALES, SALES_GROWTH, OPEX, OPEX_GROWTH = range(15)
+RATES = len(INPUTS)
+NRR_WINDOW = 12
+INF = math.inf
+
+
+@inline
+def month_inputs(v: np.ndarray, monthly: np.ndarray, varying: np.ndarray, i: int,
+                 t: int) -> None:
+    """Set the inputs of path ``i`` that vary by month (columns ``varying`` of ``v``) to
+    their values in month ``t`` (0-based); the others stay as drawn."""
+    for j in range(varying.size):
+        v[varying[j]] = monthly[j, i, t]
+
+
+@inline
+def months_after_horizon(remaining: float, last: float, factor: float) -> float:
+    """Smallest K >= 1 with sum_{k=1..K} last * factor**k >= remaining (inf if never)."""
+    if not (last > 0 and factor > 0 and (factor >= 1.0 or last * factor / (1.0 - factor)
+                                         >= remaining)):
+        return INF
+    if abs(factor - 1.0) <= 1e-8 + 1e-5:  # numpy.isclose(factor, 1.0)
+        k = remaining / last
+    else:
+        k = math.log1p(remaining * (factor - 1.0) / (last * factor)) / math.log(factor)
+    return max(math.ceil(k - 1e-9), 1.0)
+
+
+@inline
+def _retention(v, monthly, varying, i, months, start_customers, churned,
+               customers, scratch):
+    """Each month's retention factor, the running level F, its running sum and the first
+    month at or after each one whose factor is 0, into the rows of ``scratch``."""
+    factor, level, cum, dead = scratch[0], scratch[1], scratch[2], scratch[3]
+    before = start_customers
+    for t in range(months):
+        month_inputs(v, monthly, varying, i, t)
+        share = churned[t] / before if before > 0 else 1.0
+        f = (1.0 - share) * (1.0 + v[EXPANSION])
+        factor[t] = f
+        g = 1.0 if f <= 0 else f
+        level[t] = g if t == 0 else level[t - 1] * g
+        cum[t] = level[t] if t == 0 else cum[t - 1] + level[t]
+        before = customers[t]
+    following = float(months)
+    for t in range(months - 1, -1, -1):
+        if factor[t] <= 0:
+            following = float(t)
+        dead[t] = following
+
+
+@inline
+def _cohort(months, j, margin, new, spend, scratch, later):
+    """Months until the cohort won in month ``j`` pays back its month's S&M spend
+    (``margin``: ARPA times gross margin in month ``j``)."""
+    if spend[j] <= 0:
+        return 0.0 if new[j] > 0 else INF
+    level, cum, dead = scratch[1], scratch[2], scratch[3]
+    per_unit = new[j] * margin / (level[j] if level[j] > 0 else 1.0)
+    if not per_unit > 0:
+        return INF
+    needed = (cum[j - 1] if j > 0 else 0.0) + spend[j] / per_unit
+    end = int(dead[j + 1]) if j + 1 < months else months
+    lo, length = j, months - j  # the first month from j on whose sum reaches ``needed``
+    while length > 0:  # a binary search written for conditional moves
+        half = length >> 1
+        short = cum[lo + half] < needed
+        lo = lo + half + 1 if short else lo
+        length = length - half - 1 if short else half
+    if lo < end:
+        return float(lo - j + 1)
+    if end == months:
+        return months - j + months_after_horizon(needed - cum[months - 1], level[months - 1],
+                                                 later)
+    return INF
+
+
+@inline
+def path_economics(v, monthly, varying, i, months, window, slot,
+                   start_customers, start_mrr, start_cash, new, churned, customers, mrr,
+                   spend, cash, scratch, cac, payback, ltv, ratio, runway, burn, nrr,
+                   cohort):
+    """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of path
+    ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column)."""
+    _retention(v, monthly, varying, i, months, start_customers, churned, customers, scratch)
+    factor = scratch[0]
+    lags = min(window, months)
+    month_inputs(v, monthly, varying, i, months - 1)
+    later = (1.0 - v[CHURN]) * (1.0 + v[EXPANSION])
+    following = INF  # the first month from t on with cash below 0
+    for t in range(months - 1, -1, -1):
+        if cash[t] < 0:
+            following = float(t)
+        column = slot[t]
+        if column < 0:
+            continue
+        month_inputs(v, monthly, varying, i, t)
+        runway[column] = following - t
+        spent, won = spend[t], new[t]
+        for lag in range(1, min(lags, t + 1)):
+            spent += spend[t - lag]
+            won += new[t - lag]
+        cost = spent / won if won > 0 else INF
+        margin = v[ARPA] * v[MARGIN]
+        churn = v[CHURN]
+        value = margin / churn if churn > 0 else INF
+        cac[column] = cost
+        payback[column] = cost / margin if margin > 0 else INF
+        ltv[column] = value
+        ratio[column] = 0.0 if (math.isinf(cost) or value == 0) else value / cost
+        first = max(t - window + 1, 0)
+        prior = max(first - 1, 0)
+        burned = (cash[prior] if first > 0 else start_cash) - cash[t]
+        added = 12.0 * mrr[t] - 12.0 * (mrr[prior] if first > 0 else start_mrr)
+        burn[column] = 0.0 if burned <= 0 else (burned / added if added > 0 else INF)
+        kept = factor[t]
+        for lag in range(1, min(NRR_WINDOW, months, t + 1)):
+            kept *= factor[t - lag]
+        nrr[column] = kept if kept > 0 else 0.0
+        cohort[column] = _cohort(months, t, margin, new, spend, scratch, later)
