@@ -23,6 +23,7 @@ from ..config.core import Config
 from ..model.economics import block_economics
 from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
+from ..model.inversion import InversionFlows
 from ..model.params import Draws, Parameters, draw_uniforms
 from ..model.step import ModelShape, simulate
 from .execution import BLOCK_PATHS as BLOCK_PATHS
@@ -46,8 +47,12 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
     months only, and the upper funnel is drawn only there. ``events``: the block's shocks
-    when the caller already has them (they depend on the seed and block only)."""
-    flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
+    when the caller already has them (they depend on the seed and block only). ``flows_kind``:
+    "binomial", "expected", or "inversion" (binomial flows' laws drawn by inversion,
+    :mod:`simulator.model.inversion`; goal seek uses it)."""
+    flows: Flows = (BinomialFlows(seed, block) if flows_kind == "binomial" else
+                    InversionFlows(seed, block) if flows_kind == "inversion" else
+                    ExpectedFlows())
     if events is None and shape.shocks:
         events = Shocks(shape.depth.shocks, seed, block, params.n)
     out = simulate(shape, params, flows, events, out, only_at or ())
