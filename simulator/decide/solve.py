@@ -213,7 +213,7 @@ def solve(config: Config | str | Path | dict[str, Any], target: str | Target,
         return int(hits_at[m].sum()) - need + 0.5
 
     f_low, f_high = f(low), f(high)
-    ends = ((low, hits_at[low].sum() / n), (high, hits_at[high].sum() / n))
+    ends = ((low, float(hits_at[low].sum() / n)), (high, float(hits_at[high].sum() / n)))
     if (f_low > 0) == (f_high > 0):
         raise NoSolution(_no_solution(goal_target, goal, inp.name, ends, mean, f_low > 0),
                          ends)
