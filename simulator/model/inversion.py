@@ -58,34 +58,60 @@ def _guess(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, skew: np.ndarray) ->
     return np.ceil(mean + sd * w - 0.5)
 
 
-def _search(u: np.ndarray, x: np.ndarray, cdf: Any, top: np.ndarray, start: Any) -> np.ndarray:
+def _search(u: np.ndarray, x: np.ndarray, cdf: Any, top: np.ndarray) -> np.ndarray:
     """The least integer k in [0, top] with ``cdf(k, idx)`` >= u (CDF(top) = 1), from
     guesses ``x`` (floats) by steps of one; those still moving after :data:`STEPS` steps
-    start again from ``start(idx)`` (a continuous inverse of the CDF)."""
+    (far tails) go on by doubling steps and bisection."""
     x = np.clip(x, 0.0, top)
     todo = np.arange(len(u))
-    limit: int | None = STEPS
-    while todo.size:
-        above = cdf(x[todo], todo) >= u[todo]
-        down, up = todo[above], todo[~above]  # down: CDF(x) >= u; up: CDF(x) < u
-        steps = 0
-        while (down.size or up.size) and (limit is None or steps < limit):
-            if down.size:
-                down = down[x[down] > 0.0]
-                lower = x[down] - 1.0
-                keep = cdf(lower, down) >= u[down]
-                down = down[keep]
-                x[down] = lower[keep]
-            if up.size:
-                x[up] += 1.0
-                up = up[(cdf(x[up], up) < u[up]) & (x[up] < top[up])]
-            steps += 1
-        todo = np.concatenate([down, up])
-        if todo.size:
-            fresh = np.asarray(start(todo), dtype=np.float64)
-            x[todo] = np.clip(np.where(np.isfinite(fresh), fresh, x[todo]), 0.0, top[todo])
-            limit = None
+    above = cdf(x, todo) >= u
+    down, up = todo[above], todo[~above]  # down: CDF(x) >= u; up: CDF(x) < u
+    for _ in range(STEPS):
+        if down.size:
+            down = down[x[down] > 0.0]
+            lower = x[down] - 1.0
+            keep = cdf(lower, down) >= u[down]
+            down = down[keep]
+            x[down] = lower[keep]
+        if up.size:
+            x[up] += 1.0
+            up = up[(cdf(x[up], up) < u[up]) & (x[up] < top[up])]
+    if down.size or up.size:
+        x[down] = _bisect(u[down], x[down], cdf, down, -1.0)
+        x[up] = _bisect(u[up], x[up], cdf, up, 1.0, top[up])
     return x
+
+
+def _bisect(u: np.ndarray, x: np.ndarray, cdf: Any, idx: np.ndarray, direction: float,
+            top: np.ndarray | None = None) -> np.ndarray:
+    """From ``x`` with CDF(x) >= u (``direction`` -1) or < u (+1): doubling steps to a
+    bracket lo < k <= hi with CDF(lo) < u <= CDF(hi) (lo = -1: none below), then
+    bisection; the least such k."""
+    lo, hi = (x.copy(), x.copy())
+    step = np.full(len(u), 1.0)
+    i = np.arange(len(u))
+    while i.size:  # gallop
+        step[i] *= 2.0
+        if direction < 0:
+            probe = np.maximum(x[i] - step[i], -1.0)
+            reached = (probe >= 0) & (cdf(np.maximum(probe, 0.0), idx[i]) >= u[i])
+            hi[i[reached]] = probe[reached]
+            lo[i[~reached]] = probe[~reached]
+        else:
+            assert top is not None
+            probe = np.minimum(x[i] + step[i], top[i])
+            reached = (probe >= top[i]) | (cdf(probe, idx[i]) >= u[i])
+            lo[i[~reached]] = probe[~reached]
+            hi[i[reached]] = probe[reached]
+        i = i[reached] if direction < 0 else i[~reached]
+    i = np.flatnonzero(hi - lo > 1.0)
+    while i.size:  # bisect
+        mid = np.floor((lo[i] + hi[i]) / 2.0)
+        reached = cdf(mid, idx[i]) >= u[i]
+        hi[i[reached]] = mid[reached]
+        lo[i[~reached]] = mid[~reached]
+        i = i[hi[i] - lo[i] > 1.0]
+    return hi
 
 
 def _direct(u: np.ndarray, pmf: np.ndarray, ratio: Any, top: np.ndarray) -> np.ndarray:
@@ -125,8 +151,7 @@ def poisson_inverse(u: np.ndarray, mean: Value) -> np.ndarray:
         lr, ur = lam[rest], flat[rest]
         guess = _guess(ur, lr, np.sqrt(lr), 1.0 / np.sqrt(lr))
         x[rest] = _search(ur, guess, lambda k, i: special.pdtr(k, lr[i]),
-                          np.full(len(ur), np.inf),
-                          lambda i: np.ceil(special.pdtrik(ur[i], lr[i])))
+                          np.full(len(ur), np.inf))
     return x.astype(np.int64).reshape(u.shape)
 
 
@@ -170,7 +195,7 @@ def binomial_inverse(u: np.ndarray, n: Value, p: Value) -> np.ndarray:
             e = ~huge
             ne, pe, ue = nb[e], pb[e], ub[e]
             exact[e] = _search(ue, guess[e], lambda k, i: _binomial_cdf(k, ne[i], pe[i]),
-                               top[e], lambda i: np.ceil(special.bdtrik(ue[i], ne[i], pe[i])))
+                               top[e])
         x[big] = np.floor(exact)
     return x.astype(np.int64).reshape(u.shape)
 
