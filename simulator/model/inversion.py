@@ -43,6 +43,8 @@ DIRECT = 12.0
 EXACT_LIMIT = 2.0**50
 #: The largest n whose binomial CDF comes from :func:`scipy.special.bdtr`.
 BDTR_LIMIT = 10_000
+#: The largest Poisson mean whose search steps with the pmf from log-gamma functions.
+PMF_LIMIT = 1e6
 #: Steps of one from the guess before the guess is replaced by a continuous inverse.
 STEPS = 6
 
@@ -58,24 +60,31 @@ def _guess(u: np.ndarray, mean: np.ndarray, sd: np.ndarray, skew: np.ndarray) ->
     return np.ceil(mean + sd * w - 0.5)
 
 
-def _search(u: np.ndarray, x: np.ndarray, cdf: Any, top: np.ndarray) -> np.ndarray:
+def _search(u: np.ndarray, x: np.ndarray, cdf: Any, top: np.ndarray, pmf: Any = None
+            ) -> np.ndarray:
     """The least integer k in [0, top] with ``cdf(k, idx)`` >= u (CDF(top) = 1), from
-    guesses ``x`` (floats) by steps of one; those still moving after :data:`STEPS` steps
-    (far tails) go on by doubling steps and bisection."""
+    guesses ``x`` (floats) by steps of one (adding or taking off ``pmf(k, idx)`` when
+    given, to 1e-12 of the CDF); those still moving after :data:`STEPS` steps (far tails)
+    go on by doubling steps and bisection on the CDF."""
     x = np.clip(x, 0.0, top)
     todo = np.arange(len(u))
-    above = cdf(x, todo) >= u
+    at = cdf(x, todo)  # CDF(x); the steps add or take off the pmf (cheaper than the CDF)
+    above = at >= u
     down, up = todo[above], todo[~above]  # down: CDF(x) >= u; up: CDF(x) < u
     for _ in range(STEPS):
         if down.size:
             down = down[x[down] > 0.0]
-            lower = x[down] - 1.0
-            keep = cdf(lower, down) >= u[down]
+            lower = at[down] - (pmf(x[down], down) if pmf else 0.0)
+            if not pmf:
+                lower = cdf(x[down] - 1.0, down)
+            keep = lower >= u[down]
             down = down[keep]
-            x[down] = lower[keep]
+            x[down] -= 1.0
+            at[down] = lower[keep]
         if up.size:
             x[up] += 1.0
-            up = up[(cdf(x[up], up) < u[up]) & (x[up] < top[up])]
+            at[up] = at[up] + pmf(x[up], up) if pmf else cdf(x[up], up)
+            up = up[(at[up] < u[up]) & (x[up] < top[up])]
     if down.size or up.size:
         x[down] = _bisect(u[down], x[down], cdf, down, -1.0)
         x[up] = _bisect(u[up], x[up], cdf, up, 1.0, top[up])
@@ -151,7 +160,10 @@ def poisson_inverse(u: np.ndarray, mean: Value) -> np.ndarray:
         lr, ur = lam[rest], flat[rest]
         guess = _guess(ur, lr, np.sqrt(lr), 1.0 / np.sqrt(lr))
         x[rest] = _search(ur, guess, lambda k, i: special.pdtr(k, lr[i]),
-                          np.full(len(ur), np.inf))
+                          np.full(len(ur), np.inf),
+                          (lambda k, i: np.exp(special.xlogy(k, lr[i]) - lr[i]
+                                               - special.gammaln(k + 1.0)))
+                          if lr.max() <= PMF_LIMIT else None)
     return x.astype(np.int64).reshape(u.shape)
 
 
@@ -164,6 +176,14 @@ def _binomial_cdf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     below = k < n
     exact = special.betaincc(k + 1.0, np.where(below, n - k, 1.0), p)
     return np.where(n <= BDTR_LIMIT, special.bdtr(k, n, p), np.where(below, exact, 1.0))
+
+
+def _binomial_pmf(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """P(Binomial(n, p) = k) from log-gamma functions (relative error about 1e-12 up to
+    n = :data:`BDTR_LIMIT`)."""
+    return np.exp(special.gammaln(n + 1.0) - special.gammaln(k + 1.0)
+                  - special.gammaln(n - k + 1.0) + special.xlogy(k, p)
+                  + special.xlog1py(n - k, -p))
 
 
 def binomial_inverse(u: np.ndarray, n: Value, p: Value) -> np.ndarray:
@@ -195,7 +215,8 @@ def binomial_inverse(u: np.ndarray, n: Value, p: Value) -> np.ndarray:
             e = ~huge
             ne, pe, ue = nb[e], pb[e], ub[e]
             exact[e] = _search(ue, guess[e], lambda k, i: _binomial_cdf(k, ne[i], pe[i]),
-                               top[e])
+                               top[e], (lambda k, i: _binomial_pmf(k, ne[i], pe[i]))
+                               if ne.max() <= BDTR_LIMIT else None)
         x[big] = np.floor(exact)
     return x.astype(np.int64).reshape(u.shape)
 
