@@ -9,13 +9,18 @@ from either direction: the smallest m that reaches the probability when it rises
 the largest when it falls. A paid channel's spend moves along the channel's response curve
 (diminishing returns, :mod:`simulator.decide.response`), as in an allocation.
 
-Under expected flows the probability is a step function of m (only the drawn inputs are
-random). Under binomial flows NumPy's Poisson and binomial samplers use a varying number of
-uniforms per draw, so a changed mean on one path reshuffles the counts of the paths after
-it: the function stays deterministic but is jagged at the scale of its Monte Carlo error.
-Either way the answer's interval is the delta-method one: the binomial standard error of
-the probability divided by the probability's slope in m, measured by a secant over about
-+-3 standard errors around the answer (two extra evaluations).
+Under binomial flows the evaluations draw their counts by inversion
+(:class:`~simulator.model.inversion.InversionFlows`: the same law as ``simulate``, one
+uniform per path per draw, each count monotone in its mean), so each path meets a target
+from one multiplier on (or up to one) and the probability is a monotone step function of m
+that the search brackets exactly; the numbers are those of the same law with other draws
+than ``simulate``'s. Under expected flows it is a step function anyway (only the drawn
+inputs are random).
+
+The answer's interval comes from re-solving on :data:`GROUPS` disjoint groups of paths
+(independent replications; a path's counts depend on its own inputs and uniforms only, so
+the groups are searched together, each path at its group's multiplier): the full answer
+plus or minus a t quantile times the groups' standard deviation over sqrt(GROUPS).
 
 >>> import simulator
 >>> cfg = simulator.load_config({"simulation": {"paths": 400, "months": 6, "seed": 3},
@@ -23,7 +28,7 @@ the probability divided by the probability's slope in m, measured by a secant ov
 ...     "revenue": {"arpa": 100}, "retention": {"churn": 0.0}})
 >>> answer = simulator.solve(cfg, "customers@6>=10", 0.8, "acquisition.visitors")
 >>> round(answer.value), answer.probability >= 0.8
-(104, True)
+(103, True)
 """
 
 from __future__ import annotations
