@@ -45,7 +45,7 @@ EXACT_LIMIT = 2.0**50
 BDTR_LIMIT = 10_000
 #: The largest Poisson mean whose search steps with the pmf from log-gamma functions.
 PMF_LIMIT = 1e6
-#: Steps of one from the guess before the guess is replaced by a continuous inverse.
+#: Steps of one from the guess before doubling steps and bisection take over (far tails).
 STEPS = 6
 
 _TINY = np.finfo(np.float64).tiny
@@ -74,9 +74,7 @@ def _search(u: np.ndarray, x: np.ndarray, cdf: Any, top: np.ndarray, pmf: Any = 
     for _ in range(STEPS):
         if down.size:
             down = down[x[down] > 0.0]
-            lower = at[down] - (pmf(x[down], down) if pmf else 0.0)
-            if not pmf:
-                lower = cdf(x[down] - 1.0, down)
+            lower = at[down] - pmf(x[down], down) if pmf else cdf(x[down] - 1.0, down)
             keep = lower >= u[down]
             down = down[keep]
             x[down] -= 1.0
