@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from ..config.core import Config, load_config
 from ..config.validate import Input
@@ -283,7 +283,8 @@ def _solution(ev: Evaluator, inp: Input, target: Target, goal: float, answer: fl
     n = ev.paths
     k = len(replicas)
     # the answer's standard error: the replications' spread over sqrt(k) (batch means)
-    half = float(stats.t.ppf(0.5 + level / 2, k - 1) * np.std(replicas, ddof=1) / math.sqrt(k)) \
+    half = float(special.stdtrit(k - 1, 0.5 + level / 2) * np.std(replicas, ddof=1)
+                 / math.sqrt(k)) \
         if k > 1 else math.inf
     m_low = max(ends[0][0], answer - half)
     m_high = min(ends[1][0], answer + half)

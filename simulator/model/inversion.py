@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .flows import BinomialFlows
 from .params import Value
@@ -242,6 +242,8 @@ def hypergeometric_inverse(u: np.ndarray, good: np.ndarray, bad: np.ndarray,
     x = low + _direct(flat, pmf.copy(), ratio, top)
     lost = (pmf == 0.0) & (top > 0)  # the pmf at the least count underflows: scipy's inverse
     if lost.any():
+        from scipy import stats  # slow to import; rarely needed
+
         x[lost] = stats.hypergeom.ppf(flat[lost], g[lost] + b[lost], g[lost], s[lost])
     return x.astype(np.int64).reshape(u.shape)
 
