@@ -252,3 +252,19 @@ def test_the_answers_interval_covers_the_truth_at_its_level():
         covered += low <= truth <= high
         assert len(answer.replicas) == 8
     assert 31 <= covered <= 40, covered
+
+
+@pytest.mark.parametrize("name", ["base.toml", "enterprise.toml"])
+def test_under_inversion_a_paths_numbers_depend_on_its_own_inputs_only(name):
+    """What lets the groups of paths be searched together: half the paths at one multiplier
+    and half at another give each half's numbers at its own multiplier (sales capacity's
+    hypergeometric draws too, in enterprise.toml)."""
+    cfg = simulator.load_config(ROOT / "configs" / name)
+    vary = "acquisition.visitors"
+    ev = Evaluator(cfg, 9, paths=400, seed=6, metrics=("customers", "mrr"), sampler="inversion")
+    factor = np.where(np.arange(400) < 200, 1.0, 1.7)
+    mixed = ev.run({vary: ev.scaled(vary, factor)})
+    for m, half in ((1.0, slice(0, 200)), (1.7, slice(200, 400))):
+        alone = ev.run({vary: ev.scaled(vary, m)})
+        for metric in ("customers", "mrr"):
+            assert np.array_equal(mixed.at(metric)[half], alone.at(metric)[half]), (m, metric)
