@@ -215,3 +215,56 @@ def test_solving_for_a_channel_spend_follows_its_response_curve():
     answer = simulator.solve(_two_channels((0.5, 0.5)), "a.new_customers@6 >= 15", 0.5,
                              "channels.a.spend")
     assert answer.value == pytest.approx(2250, rel=2e-3)
+
+
+def _truth(need: int, goal: float, months: int, churn: float = 0.05) -> float:
+    """The visitors at which P(customers@months >= need) = goal in _poisson_config."""
+    per_visitor = 0.1 * 0.2 * (1 - (1 - churn) ** months) / churn
+    return optimize.brentq(lambda m: special.gammainc(need, m) - goal, 1, 500) / per_visitor
+
+
+def test_the_probability_is_a_monotone_step_function_of_the_multiplier():
+    """Under binomial flows drawn by inversion each path meets the target from one
+    multiplier on and never stops, so the share of paths is a monotone step function and the
+    search's answer is exactly where it reaches the goal (to the bracket's 0.1%)."""
+    cfg = simulator.load_config(_poisson_config(4, 600))
+    ev = Evaluator(cfg, 12, metrics=("customers",), sampler="inversion")
+    grid = np.linspace(1.0, 2.6, 161)
+    met = np.array([ev.run({"acquisition.visitors": ev.scaled("acquisition.visitors", m)})
+                    .at("customers") >= 30 for m in grid])
+    assert np.all(np.diff(met.astype(int), axis=0) >= 0), "a path stopped meeting the target"
+    assert met[0].sum() < 0.8 * 600 < met[-1].sum()
+    answer = simulator.solve(cfg, "customers@12>=30", 0.8, "acquisition.visitors")
+    need = math.ceil(0.8 * 600)
+    below = ev.run({"acquisition.visitors": ev.scaled("acquisition.visitors",
+                                                      answer.multiplier * (1 - 2e-3))})
+    assert round(answer.probability * 600) >= need > (below.at("customers") >= 30).sum()
+
+
+def test_the_answers_interval_covers_the_truth_at_its_level():
+    """Re-solving on 8 groups of paths gives a t interval for the answer; over 40 seeds the
+    90% interval covers the closed-form answer about 36 times (binomial sd 1.9)."""
+    truth, covered = _truth(30, 0.8, 12), 0
+    for seed in range(40):
+        answer = simulator.solve(_poisson_config(100 + seed, 400), "customers@12>=30", 0.8,
+                                 "acquisition.visitors", level=0.9)
+        low, high = answer.value_interval
+        covered += low <= truth <= high
+        assert len(answer.replicas) == 8
+    assert 31 <= covered <= 40, covered
+
+
+@pytest.mark.parametrize("name", ["base.toml", "enterprise.toml"])
+def test_under_inversion_a_paths_numbers_depend_on_its_own_inputs_only(name):
+    """What lets the groups of paths be searched together: half the paths at one multiplier
+    and half at another give each half's numbers at its own multiplier (sales capacity's
+    hypergeometric draws too, in enterprise.toml)."""
+    cfg = simulator.load_config(ROOT / "configs" / name)
+    vary = "acquisition.visitors"
+    ev = Evaluator(cfg, 9, paths=400, seed=6, metrics=("customers", "mrr"), sampler="inversion")
+    factor = np.where(np.arange(400) < 200, 1.0, 1.7)
+    mixed = ev.run({vary: ev.scaled(vary, factor)})
+    for m, half in ((1.0, slice(0, 200)), (1.7, slice(200, 400))):
+        alone = ev.run({vary: ev.scaled(vary, m)})
+        for metric in ("customers", "mrr"):
+            assert np.array_equal(mixed.at(metric)[half], alone.at(metric)[half]), (m, metric)

@@ -3,8 +3,11 @@
 A goal seek or an allocation evaluates the same paths many times. Between evaluations the
 seed, the paths' uniforms and drawn inputs, the shocks and the block layout stay the same
 (common random numbers); only the changed inputs' values and the month loop are redone, up
-to the month asked about. Each evaluation gives exactly the numbers :func:`simulator.run`
-gives for the changed config at that month.
+to the month asked about. With the default ``sampler="numpy"`` each evaluation gives exactly
+the numbers :func:`simulator.run` gives for the changed config at that month; with
+``sampler="inversion"`` binomial flows draw their counts by inversion
+(:class:`~simulator.model.inversion.InversionFlows`: the same law, other numbers), so each
+path's counts are monotone in its means and depend on that path alone.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from ..model.params import Parameters, Value, draw_uniforms
 #: Metrics whose value in a month depends on later months (they look ahead to the horizon):
 #: evaluating them needs the whole horizon; every other metric is simulated up to its month.
 HORIZON_DEPENDENT = frozenset({"runway_months", "cohort_payback_months"})
+#: How binomial flows draw their counts (see :class:`Evaluator`).
+SAMPLERS = ("numpy", "inversion")
 
 
 class Replay(Shocks):
@@ -75,6 +80,10 @@ class Evaluator:
         or is drawn and printed).
     flows
         "binomial" or "expected" (None: the config's).
+    sampler
+        How binomial flows draw counts: "numpy" (:class:`~simulator.model.flows.BinomialFlows`,
+        as :func:`simulator.run`) or "inversion"
+        (:class:`~simulator.model.inversion.InversionFlows`). Expected flows ignore it.
     metrics
         The metrics read at ``month`` (:meth:`Outcome.at`); one that looks ahead keeps the
         whole horizon.
@@ -86,7 +95,8 @@ class Evaluator:
 
     def __init__(self, config: Config, month: int, *, paths: int | None = None,
                  seed: int | None = None, flows: str | None = None,
-                 metrics: tuple[str, ...] = (), totals: tuple[str, ...] = ()) -> None:
+                 metrics: tuple[str, ...] = (), totals: tuple[str, ...] = (),
+                 sampler: str = "numpy") -> None:
         sim = config.simulation
         self.config = config
         self.month = month
@@ -94,6 +104,11 @@ class Evaluator:
         self.seed = seed if seed is not None else (sim.seed if sim.seed is not None
                                                    else draw_seed())
         self.flows = flows or sim.flows
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, not {sampler!r}")
+        #: the flows run_block builds: "expected", "binomial" or "inversion"
+        self.kind = "inversion" if self.flows == "binomial" and sampler == "inversion" \
+            else self.flows
         self.metrics = metrics
         self.totals = totals
         self.months = sim.months if HORIZON_DEPENDENT & set(metrics) else month
@@ -122,7 +137,7 @@ class Evaluator:
         read: dict[str, list[np.ndarray]] = {name: [] for name in self.metrics}
         summed: dict[str, list[np.ndarray]] = {name: [] for name in self.totals}
         for (index, start, stop), shocks in zip(self.layout, self.shocks, strict=True):
-            part = run_block(self.shape, self.flows, self.config.cac_window,
+            part = run_block(self.shape, self.kind, self.config.cac_window,
                              params.block(start, stop), self.seed, index,
                              only_at=(self.month,), events=shocks.rewind())
             for name, columns in read.items():

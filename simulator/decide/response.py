@@ -66,10 +66,12 @@ class Response:
         cost = self.cost * (s / self.spend) ** (1.0 - self.elasticity)
         return {f"channels.{self.name}.spend": s, f"channels.{self.name}.cost_per_unit": cost}
 
-    def scaled(self, factor: float, spend: Value) -> dict[str, Value]:
+    def scaled(self, factor: Value, spend: Value) -> dict[str, Value]:
         """The inputs that move every path along its curve to ``factor`` times its month-1
-        spend (``spend``: those spends already scaled and clamped)."""
-        cost = self.cost * np.float64(factor) ** (1.0 - np.asarray(self.elasticity))
+        spend (``factor``: a number or one per path; ``spend``: those spends already scaled and
+        clamped)."""
+        power = 1.0 - np.asarray(self.elasticity)
+        cost = self.cost * np.asarray(factor, dtype=np.float64) ** power
         return {f"channels.{self.name}.spend": spend,
                 f"channels.{self.name}.cost_per_unit": cost}
 

@@ -9,13 +9,18 @@ from either direction: the smallest m that reaches the probability when it rises
 the largest when it falls. A paid channel's spend moves along the channel's response curve
 (diminishing returns, :mod:`simulator.decide.response`), as in an allocation.
 
-Under expected flows the probability is a step function of m (only the drawn inputs are
-random). Under binomial flows NumPy's Poisson and binomial samplers use a varying number of
-uniforms per draw, so a changed mean on one path reshuffles the counts of the paths after
-it: the function stays deterministic but is jagged at the scale of its Monte Carlo error.
-Either way the answer's interval is the delta-method one: the binomial standard error of
-the probability divided by the probability's slope in m, measured by a secant over about
-+-3 standard errors around the answer (two extra evaluations).
+Under binomial flows the evaluations draw their counts by inversion
+(:class:`~simulator.model.inversion.InversionFlows`: the same law as ``simulate``, one
+uniform per path per draw, each count monotone in its mean), so each path meets a target
+from one multiplier on (or up to one) and the probability is a monotone step function of m
+that the search brackets exactly; the numbers are those of the same law with other draws
+than ``simulate``'s. Under expected flows it is a step function anyway (only the drawn
+inputs are random).
+
+The answer's interval comes from re-solving on :data:`GROUPS` disjoint groups of paths
+(independent replications; a path's counts depend on its own inputs and uniforms only, so
+the groups are searched together, each path at its group's multiplier): the full answer
+plus or minus a t quantile times the groups' standard deviation over sqrt(GROUPS).
 
 >>> import simulator
 >>> cfg = simulator.load_config({"simulation": {"paths": 400, "months": 6, "seed": 3},
@@ -23,7 +28,7 @@ the probability divided by the probability's slope in m, measured by a secant ov
 ...     "revenue": {"arpa": 100}, "retention": {"churn": 0.0}})
 >>> answer = simulator.solve(cfg, "customers@6>=10", 0.8, "acquisition.visitors")
 >>> round(answer.value), answer.probability >= 0.8
-(104, True)
+(103, True)
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
+
+import numpy as np
+from scipy import special
 
 from ..config.core import Config, load_config
 from ..config.validate import Input
 from ..engine.results import compare
-from ..model.params import scaled
+from ..model.params import Value, scaled
 from ..review.analysis import Target, wilson_interval
 from .evaluate import Evaluator
 from .response import Response
@@ -54,6 +61,8 @@ from .targets import (
 #: Relative width of the final bracket on the multiplier.
 TOLERANCE = 1e-3
 MAX_STEPS = 40
+#: Groups of paths the goal seek is repeated on, for the Monte Carlo interval of the answer.
+GROUPS = 8
 
 
 class NoSolution(ValueError):
@@ -85,6 +94,7 @@ class Solution:
     seed: int
     evaluations: int
     level: float
+    replicas: tuple[float, ...] = ()  # the multiplier each group of paths answers alone
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (intervals as two-element lists)."""
@@ -185,55 +195,78 @@ def solve(config: Config | str | Path | dict[str, Any], target: str | Target,
         (Span(float(within[0]), float(within[1]), False) if within is not None else None)
     low, high = span.multipliers(mean) if span else default_multipliers(inp)
     ev = Evaluator(cfg, goal_target.month, paths=paths, seed=seed,
-                   metrics=(goal_target.metric,))
+                   metrics=(goal_target.metric,), sampler="inversion")
     n = ev.paths
-    need = math.ceil(goal * n - 1e-9)
-    hits_at: dict[float, int] = {}
-
+    sizes = np.array([len(g) for g in np.array_split(np.arange(n), min(GROUPS, n))])
+    labels = np.repeat(np.arange(len(sizes)), sizes)
     curve = _curve(cfg, vary, ev)
 
-    def hits(m: float) -> int:
-        if m not in hits_at:
-            spend = ev.scaled(vary, m)
-            out = ev.run({vary: spend} if curve is None else curve.scaled(m, spend))
-            met = compare(out.at(goal_target.metric), goal_target.op, goal_target.threshold)
-            hits_at[m] = int(met.sum())
-        return hits_at[m]
+    def group_hits(m: Value) -> np.ndarray:
+        """Paths meeting the target in each group, every path at its group's multiplier."""
+        factor = m if np.ndim(m) == 0 else np.asarray(m)[labels]
+        spend = ev.scaled(vary, factor)
+        out = ev.run({vary: spend} if curve is None else curve.scaled(factor, spend))
+        met = compare(out.at(goal_target.metric), goal_target.op, goal_target.threshold)
+        return np.bincount(labels, weights=met, minlength=len(sizes)).astype(np.int64)
+
+    need = math.ceil(goal * n - 1e-9)
+    hits_at: dict[float, np.ndarray] = {}  # multiplier -> paths meeting it, by group
 
     def f(m: float) -> float:
-        return hits(m) - need + 0.5
+        if m not in hits_at:
+            hits_at[m] = group_hits(m)
+        return int(hits_at[m].sum()) - need + 0.5
 
     f_low, f_high = f(low), f(high)
-    ends = ((low, hits_at[low] / n), (high, hits_at[high] / n))
+    ends = ((low, float(hits_at[low].sum() / n)), (high, float(hits_at[high].sum() / n)))
     if (f_low > 0) == (f_high > 0):
         raise NoSolution(_no_solution(goal_target, goal, inp.name, ends, mean, f_low > 0),
                          ends)
     rising = f_high > 0
     bracket = _Bracket(high, f_high, low, f_low) if rising else _Bracket(low, f_low, high,
                                                                          f_high)
-    bracket = _search(f, bracket, 1.0)
-    answer = bracket.meet
-    history = {m: h / n for m, h in hits_at.items()}
-    se = _spread(lambda m: hits(m) / n, history, answer, goal, n, (low, high))
-    return _solution(ev, inp, goal_target, goal, answer, hits_at[answer], se, ends, level)
+    answer = _search(f, bracket, 1.0).meet
+    replicas = _replicas(group_hits, hits_at, goal, sizes, (low, high), rising)
+    return _solution(ev, inp, goal_target, goal, answer, int(hits_at[answer].sum()), replicas,
+                     ends, level)
 
 
-def _spread(rate: Callable[[float], float], history: dict[float, float], answer: float,
-            goal: float, n: int, ends: tuple[float, float]) -> float:
-    """The standard error of the answer by the delta method: the probability's binomial
-    standard error divided by its slope in the multiplier, the slope measured by a secant
-    over about +-3 standard errors of the probability around the answer."""
-    se = math.sqrt(max(goal * (1 - goal), 1 / n) / n)
-    far = [(m, p) for m, p in history.items() if abs(p - goal) >= 3 * se]
-    if far:  # a first slope from the evaluation nearest the answer that is clearly away
-        m0, p0 = min(far, key=lambda item: abs(item[0] - answer))
-        slope = abs(p0 - goal) / max(abs(m0 - answer), 1e-12)
-    else:
-        slope = 3 * se / max(abs(answer), 1e-3)
-    step = min(3 * se / slope, 0.5 * (ends[1] - ends[0]))
-    low, high = max(ends[0], answer - step), min(ends[1], answer + step)
-    measured = abs(rate(high) - rate(low)) / (high - low)
-    return se / measured if measured > 0 else math.inf
+def _replicas(group_hits: Callable[[Value], np.ndarray], hits_at: dict[float, np.ndarray],
+              goal: float, sizes: np.ndarray, ends: tuple[float, float], rising: bool
+              ) -> np.ndarray:
+    """The answer of each group of paths on its own (independent replications of the goal
+    seek), the groups searched together: each evaluation runs every path at its group's
+    multiplier (under inversion flows a path's counts depend on its own inputs and uniforms
+    only). Each group starts from the tightest bracket the main search's evaluations give it;
+    a group whose probability does not cross the goal within the range answers with the
+    range's end where it falls short."""
+    need = np.ceil(goal * sizes - 1e-9)
+    tried = sorted(hits_at)
+    brackets: dict[int, _Bracket] = {}
+    answers = np.empty(len(sizes))
+    for g in range(len(sizes)):
+        fs = [(m, float(hits_at[m][g] - need[g] + 0.5)) for m in tried]
+        meets = [(m, v) for m, v in fs if v > 0]
+        misses = [(m, v) for m, v in fs if v < 0]
+        if not meets or not misses:  # no crossing in the range
+            answers[g] = ends[1] if (not meets) == rising else ends[0]
+            continue
+        meet = min(meets) if rising else max(meets)
+        miss = max(misses) if rising else min(misses)
+        brackets[g] = _Bracket(meet[0], meet[1], miss[0], miss[1])
+    while True:
+        live = [g for g, b in brackets.items() if not b.done() and b.steps < MAX_STEPS]
+        if not live:
+            break
+        factor = np.ones(len(sizes))
+        for g in live:
+            factor[g] = brackets[g].candidate()
+        hits = group_hits(factor)
+        for g in live:
+            brackets[g].update(float(factor[g]), float(hits[g] - need[g] + 0.5))
+    for g, b in brackets.items():
+        answers[g] = b.meet
+    return answers
 
 
 def _curve(cfg: Config, vary: str, ev: Evaluator) -> Response | None:
@@ -245,10 +278,14 @@ def _curve(cfg: Config, vary: str, ev: Evaluator) -> Response | None:
 
 
 def _solution(ev: Evaluator, inp: Input, target: Target, goal: float, answer: float,
-              hit_count: int, se: float, ends: tuple[tuple[float, float], ...], level: float
-              ) -> Solution:
+              hit_count: int, replicas: np.ndarray, ends: tuple[tuple[float, float], ...],
+              level: float) -> Solution:
     n = ev.paths
-    half = NormalDist().inv_cdf(0.5 + level / 2) * se
+    k = len(replicas)
+    # the answer's standard error: the replications' spread over sqrt(k) (batch means)
+    half = float(special.stdtrit(k - 1, 0.5 + level / 2) * np.std(replicas, ddof=1)
+                 / math.sqrt(k)) \
+        if k > 1 else math.inf
     m_low = max(ends[0][0], answer - half)
     m_high = min(ends[1][0], answer + half)
     mean = float(inp.dist.mean())
@@ -263,7 +300,8 @@ def _solution(ev: Evaluator, inp: Input, target: Target, goal: float, answer: fl
                     None if quantiles is None else float(quantiles[1]),
                     hit_count / n, wilson_interval(hit_count, n, level),
                     (m_low, m_high), (value(m_low), value(m_high)),
-                    (ends[0], ends[1]), n, ev.seed, ev.evaluations, level)
+                    (ends[0], ends[1]), n, ev.seed, ev.evaluations, level,
+                    tuple(float(r) for r in replicas))
 
 
 def _no_solution(target: Target, goal: float, name: str, ends: tuple[tuple[float, float], ...],

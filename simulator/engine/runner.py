@@ -23,6 +23,7 @@ from ..config.core import Config
 from ..model.economics import block_economics
 from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
+from ..model.inversion import InversionFlows
 from ..model.params import Draws, Parameters, draw_uniforms
 from ..model.step import ModelShape, simulate
 from . import kernels
@@ -47,15 +48,18 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
     months only, and the upper funnel is drawn only there. ``events``: the block's shocks
-    when the caller already has them (they depend on the seed and block only).
-    ``kernel="compiled"`` runs the block on the compiled kernel (:mod:`simulator.model.kernel`;
-    it covers no shocks)."""
+    when the caller already has them (they depend on the seed and block only). ``flows_kind``:
+    "binomial", "expected", or "inversion" (binomial flows' laws drawn by inversion,
+    :mod:`simulator.model.inversion`; goal seek uses it). ``kernel="compiled"`` runs the
+    block on the compiled kernel (:mod:`simulator.model.kernel`; it covers no shocks)."""
     if kernel == "compiled":
         from ..model.kernel import simulate_block  # imports numba: only when it runs
 
         return simulate_block(shape, params, flows_kind == "expected", cac_window, seed,
                               block, out, only_at)
-    flows: Flows = BinomialFlows(seed, block) if flows_kind == "binomial" else ExpectedFlows()
+    flows: Flows = (BinomialFlows(seed, block) if flows_kind == "binomial" else
+                    InversionFlows(seed, block) if flows_kind == "inversion" else
+                    ExpectedFlows())
     if events is None and shape.shocks:
         events = Shocks(shape.depth.shocks, seed, block, params.n)
     out = simulate(shape, params, flows, events, out, only_at or ())

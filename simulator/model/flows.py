@@ -147,11 +147,11 @@ class BinomialFlows(Flows):
     def arrivals(self, mean: np.ndarray, rate: Value, key: str = ""
                  ) -> tuple[np.ndarray, np.ndarray]:
         _countable(mean)
-        passed = self._rng(key + "first stage").poisson(mean * rate)
-        return passed + self._rng(key + "visitors").poisson(mean * (1.0 - rate)), passed
+        passed = self._poisson(self._rng(key + "first stage"), mean * rate)
+        return passed + self._poisson(self._rng(key + "visitors"), mean * (1.0 - rate)), passed
 
     def arrive(self, key: str, mean: np.ndarray) -> np.ndarray:
-        return self._rng(key).poisson(_countable(mean))
+        return self._poisson(self._rng(key), _countable(mean))
 
     def cascade(self, key: str, mean: np.ndarray, rates: Sequence[Value],
                 stages: Sequence[str], month: int, upper: bool = True) -> list[np.ndarray]:
@@ -163,10 +163,11 @@ class BinomialFlows(Flows):
         reach: Value = _countable(mean)
         for rate, stage in zip(rates, stages, strict=True):
             if upper:
-                stops.append(self._monthly(f"{key}short of {stage}", month)
-                             .poisson(reach * (1.0 - rate)))
+                stops.append(self._poisson(self._monthly(f"{key}short of {stage}", month),
+                                           reach * (1.0 - rate)))
             reach = reach * rate
-        counts = [self._rng(f"{key}reached {stages[-1]}" if stages else key).poisson(reach)]
+        counts = [self._poisson(self._rng(f"{key}reached {stages[-1]}" if stages else key),
+                                reach)]
         if not upper:
             return [np.zeros_like(counts[0]) for _ in stages] + counts
         for stop in reversed(stops):
@@ -174,8 +175,8 @@ class BinomialFlows(Flows):
         return counts[::-1]
 
     def split(self, key: str, count: np.ndarray, shares: np.ndarray) -> list[np.ndarray]:
-        parts = self._rng(key).multinomial(np.asarray(count, dtype=np.int64),
-                                           shares / shares.sum())
+        parts = self._multinomial(self._rng(key), np.asarray(count, dtype=np.int64),
+                                  shares / shares.sum())
         return list(parts.T)
 
     def allocate(self, key: str, queues: list[np.ndarray], worked: np.ndarray
@@ -187,7 +188,7 @@ class BinomialFlows(Flows):
         sample = np.asarray(worked, dtype=np.int64)
         out = []
         for queue in queues[:-1]:
-            take = rng.hypergeometric(queue, left - queue, sample)
+            take = self._hypergeometric(rng, queue, left - queue, sample)
             out.append(take)
             sample = sample - take
             left = left - queue
@@ -197,10 +198,26 @@ class BinomialFlows(Flows):
     def delay(self, key: str, count: np.ndarray, pmf: np.ndarray) -> np.ndarray:
         rest = max(0.0, 1.0 - float(pmf.sum()))
         pvals = np.append(pmf, rest) / (float(pmf.sum()) + rest)
-        return self._rng(key).multinomial(count, pvals)[:, :-1]
+        return self._multinomial(self._rng(key), count, pvals)[:, :-1]
 
     def thin(self, key: str, count: np.ndarray, rate: Value) -> np.ndarray:
-        return self._rng(key).binomial(_countable(count), rate)
+        return self._binomial(self._rng(key), _countable(count), rate)
+
+    # the samplers: NumPy's here, by inversion in :class:`~simulator.model.inversion.InversionFlows`
+
+    def _poisson(self, rng: np.random.Generator, mean: Value) -> np.ndarray:
+        return rng.poisson(mean)
+
+    def _binomial(self, rng: np.random.Generator, n: np.ndarray, p: Value) -> np.ndarray:
+        return rng.binomial(n, p)
+
+    def _multinomial(self, rng: np.random.Generator, n: np.ndarray, pvals: np.ndarray
+                     ) -> np.ndarray:
+        return rng.multinomial(n, pvals)
+
+    def _hypergeometric(self, rng: np.random.Generator, good: np.ndarray, bad: np.ndarray,
+                        sample: np.ndarray) -> np.ndarray:
+        return rng.hypergeometric(good, bad, sample)
 
 
 def _countable(count: np.ndarray) -> np.ndarray:
