@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.cli import main
 from simulator.config.core import read_toml
 from simulator.history.toml_out import dumps
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "configs" / "history_example.csv"
@@ -25,19 +25,9 @@ GOOD = ["2024-01,2000,20,16,4,2,1,0,10,15000",
         "2024-04,2200,25,20,5,3,2,1,12,18000"]
 
 
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_calibrate_writes_a_commented_config_that_runs(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, stdout, err = _run(capsys, "calibrate", str(EXAMPLE), "--config", str(BASE),
+    code, stdout, err = run_cli(capsys, "calibrate", str(EXAMPLE), "--config", str(BASE),
                              "--output", str(out))
     assert code == 0, err
     assert "base p50" in stdout and "data p50" in stdout and "funnel.sql.rate" in stdout
@@ -46,12 +36,12 @@ def test_calibrate_writes_a_commented_config_that_runs(capsys, tmp_path):
     cal = tomllib.loads(text)
     assert cal["start"]["customers"] == 128  # the last month of the history
     assert cal["funnel"][2]["rate"]["vary"] == "month"  # the example's SQL rate varies
-    code, stdout, err = _run(capsys, str(out), "--paths", "200", "--quiet")
+    code, stdout, err = run_cli(capsys, str(out), "--paths", "200", "--quiet")
     assert code == 0 and "Month 36" in stdout, err
 
 
 def test_calibrate_prints_the_config_without_output(capsys):
-    code, stdout, err = _run(capsys, "calibrate", str(EXAMPLE), "--config", str(BASE))
+    code, stdout, err = run_cli(capsys, "calibrate", str(EXAMPLE), "--config", str(BASE))
     assert code == 0 and "[[funnel]]" in stdout and "base p5" in err
     assert tomllib.loads(stdout) == simulator.calibrate(EXAMPLE, BASE)
 
@@ -70,7 +60,7 @@ def test_month_to_month_spread_shows_in_the_simulation():
 
 def test_calibrate_needs_a_history_or_cohorts(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, _, err = _run(capsys, "calibrate", "--config", str(BASE), "--output", str(out))
+    code, _, err = run_cli(capsys, "calibrate", "--config", str(BASE), "--output", str(out))
     assert code == 2 and "HISTORY.csv" in err and not out.exists()
     with pytest.raises(simulator.ConfigError, match="needs a history, cohorts or both"):
         simulator.calibrate(None, BASE)
@@ -110,7 +100,7 @@ def test_bad_history_is_one_line_exit_2_nothing_written(capsys, tmp_path, header
     for argv in (["calibrate", str(history), "--config", str(BASE), "--output", str(out)],
                  ["backtest", str(history), "--config", str(BASE), "--train", "3",
                   "--horizon", "1", "--output", str(tmp_path / "bt.json")]):
-        code, stdout, err = _run(capsys, *argv)
+        code, stdout, err = run_cli(capsys, *argv)
         assert code == 2 and stdout == ""
         assert err.startswith(f"error: {history}: {where}: ") and fragment in err, err
         assert err.count("\n") == 1
@@ -118,12 +108,12 @@ def test_bad_history_is_one_line_exit_2_nothing_written(capsys, tmp_path, header
 
 
 def test_missing_history_file(capsys, tmp_path):
-    code, _, err = _run(capsys, "calibrate", str(tmp_path / "no.csv"), "--config", str(BASE))
+    code, _, err = run_cli(capsys, "calibrate", str(tmp_path / "no.csv"), "--config", str(BASE))
     assert code == 2 and err == f"error: {tmp_path / 'no.csv'}: no such file\n"
 
 
 def test_backtest_json_rows_and_flags(capsys, tmp_path):
-    code, stdout, err = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+    code, stdout, err = run_cli(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
                              "--train", "33", "--horizon", "2", "--paths", "200",
                              "--format", "json")
     assert code == 0, err
@@ -133,13 +123,13 @@ def test_backtest_json_rows_and_flags(capsys, tmp_path):
     assert {r["metric"] for r in rows} == {"visitors", "lead", "mql", "sql", "opportunity",
                                            "new_customers", "churned", "customers", "mrr"}
     assert {(r["horizon"], r["n"]) for r in rows if r["metric"] == "mrr"} == {(1, 3), (2, 2)}
-    code, stdout, _ = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+    code, stdout, _ = run_cli(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
                            "--train", "34", "--horizon", "1", "--paths", "100")
     assert code == 0 and "P10-P90" in stdout and "baseline" in stdout
-    code, _, err = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+    code, _, err = run_cli(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
                         "--train", "36", "--horizon", "1")
     assert code == 2 and err.startswith("error: --train: must be at least 3 and less than")
-    code, _, err = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+    code, _, err = run_cli(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
                         "--horizon", "1")
     assert code == 2 and err.startswith("error: --train: is required")
 
@@ -165,7 +155,7 @@ def test_too_short_or_erratic_traffic_keeps_the_base_visitors():
 def test_backtest_plot_and_csv(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     png, csv = tmp_path / "bt.png", tmp_path / "bt.csv"
-    code, stdout, err = _run(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
+    code, stdout, err = run_cli(capsys, "backtest", str(EXAMPLE), "--config", str(BASE),
                              "--train", "34", "--horizon", "2", "--paths", "100",
                              "--plot", str(png), "--output", str(csv))
     assert code == 0 and stdout == "", err
@@ -196,11 +186,11 @@ def test_spreadsheet_exports(capsys, tmp_path):
     """A byte-order mark (Excel's UTF-8 CSV) is fine; ';'-separated columns are one line."""
     bom = tmp_path / "bom.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + "\n".join([HEADER, *GOOD]).encode() + b"\n")
-    code, _, err = _run(capsys, "calibrate", str(bom), "--config", str(BASE))
+    code, _, err = run_cli(capsys, "calibrate", str(bom), "--config", str(BASE))
     assert code == 0, err
     semi = tmp_path / "semi.csv"
     semi.write_text("\n".join(r.replace(",", ";") for r in [HEADER, *GOOD]) + "\n")
-    code, _, err = _run(capsys, "calibrate", str(semi), "--config", str(BASE))
+    code, _, err = run_cli(capsys, "calibrate", str(semi), "--config", str(BASE))
     assert code == 2 and err == (f"error: {semi}: row 1: the columns are separated by ';': "
                                  f"save the file as comma-separated values\n")
 

@@ -19,21 +19,11 @@ from simulator.cli import main
 from simulator.history.cohorts import fit_sbg
 from simulator.history.toml_out import dumps
 from simulator.model.sbg import survival
-from tests.conftest import CONSTANT, ROOT
+from tests.conftest import CONSTANT, ROOT, run_cli
 
 HISTORY = ROOT / "configs" / "history_example.csv"
 COHORTS = ROOT / "configs" / "cohorts_example.csv"
 BASE = ROOT / "configs" / "base.toml"
-
-
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def drawn_cohorts(alpha: float, beta: float, cohorts: int = 24, size: int = 300,
@@ -50,7 +40,7 @@ def drawn_cohorts(alpha: float, beta: float, cohorts: int = 24, size: int = 300,
 
 def test_cohorts_only_writes_sbg_retention_that_runs(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
+    code, stdout, err = run_cli(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
                              str(BASE), "--output", str(out))
     assert code == 0, err
     fit = fit_sbg(COHORTS)
@@ -78,14 +68,14 @@ def test_cohorts_only_writes_sbg_retention_that_runs(capsys, tmp_path):
     # next to the base config's flat churn at its median (1.16% a month): 0.9884^12
     assert "base (churn 1.16%)" in stdout and "87.0%" in lines["12"]
     assert "retention.churn" not in stdout.split("Kept from the base config:")[1].split("\n")[0]
-    code, stdout, err = _run(capsys, str(out), "--paths", "500", "--quiet")
+    code, stdout, err = run_cli(capsys, str(out), "--paths", "500", "--quiet")
     assert code == 0 and "Month 36" in stdout, err
     assert simulator.calibrate(None, BASE, cohorts=COHORTS) == cal
 
 
 def test_history_and_cohorts_churn_from_the_cohorts_start_from_the_history(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, stdout, err = _run(capsys, "calibrate", str(HISTORY), "--cohorts", str(COHORTS),
+    code, stdout, err = run_cli(capsys, "calibrate", str(HISTORY), "--cohorts", str(COHORTS),
                              "--config", str(BASE), "--output", str(out))
     assert code == 0, err
     cal = tomllib.loads(out.read_text())
@@ -100,7 +90,7 @@ def test_history_and_cohorts_churn_from_the_cohorts_start_from_the_history(capsy
     assert "Dropped the base config's correlations naming churn (funnel.customer.rate ~ " \
            "retention.churn)" in stdout
     assert "# Not used: the history's churned counts" in out.read_text()
-    code, stdout, err = _run(capsys, str(out), "--paths", "500", "--quiet")
+    code, stdout, err = run_cli(capsys, str(out), "--paths", "500", "--quiet")
     assert code == 0 and "Month 36" in stdout, err
 
 
@@ -116,7 +106,7 @@ def test_bad_cohorts_file_is_one_line_exit_2_nothing_written(capsys, tmp_path, t
     bad.write_text(text)
     out = tmp_path / "cal.toml"
     for history in ([], [str(HISTORY)]):
-        code, stdout, err = _run(capsys, "calibrate", *history, "--cohorts", str(bad),
+        code, stdout, err = run_cli(capsys, "calibrate", *history, "--cohorts", str(bad),
                                  "--config", str(BASE), "--output", str(out))
         assert code == 2 and stdout == "" and not out.exists()
         assert err.startswith(f"error: {bad}: {where}") and err.count("\n") == 1, err
@@ -124,7 +114,7 @@ def test_bad_cohorts_file_is_one_line_exit_2_nothing_written(capsys, tmp_path, t
 
 def test_bases_that_cannot_take_sbg_are_one_line_naming_cohorts(capsys, tmp_path):
     out = tmp_path / "cal.toml"
-    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
+    code, stdout, err = run_cli(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
                              str(ROOT / "configs" / "enterprise.toml"), "--output", str(out))
     assert code == 2 and stdout == "" and not out.exists()
     assert err.startswith("error: --cohorts: the base config ") and "[[segments]]" in err
@@ -133,13 +123,13 @@ def test_bases_that_cannot_take_sbg_are_one_line_naming_cohorts(capsys, tmp_path
     early["retention"].update(early_churn=0.05, early_months=3)
     path = tmp_path / "early.toml"
     path.write_text(dumps(early))
-    code, stdout, err = _run(capsys, "calibrate", str(HISTORY), "--cohorts", str(COHORTS),
+    code, stdout, err = run_cli(capsys, "calibrate", str(HISTORY), "--cohorts", str(COHORTS),
                              "--config", str(path), "--output", str(out))
     assert code == 2 and not out.exists()
     assert err.startswith("error: --cohorts: ") and "early_churn" in err, err
     with pytest.raises(simulator.ConfigError, match="needs a history, cohorts or both"):
         simulator.calibrate(None, BASE)
-    code, _, err = _run(capsys, "calibrate", "--config", str(BASE))
+    code, _, err = run_cli(capsys, "calibrate", "--config", str(BASE))
     assert code == 2 and "HISTORY.csv" in err and "--cohorts" in err
 
 
@@ -205,10 +195,10 @@ def test_cohorts_without_heterogeneity_get_a_note(capsys, tmp_path):
     pd.DataFrame([(f"c{c}", a, round(100000 * 0.95 ** a)) for c in range(12)
                   for a in range(24 - c)], columns=["cohort", "age", "active"]
                  ).to_csv(flat, index=False)
-    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(flat), "--config",
+    code, stdout, err = run_cli(capsys, "calibrate", "--cohorts", str(flat), "--config",
                              str(BASE), "--output", str(tmp_path / "cal.toml"))
     assert code == 0, err
     assert "the cohorts barely show churn falling with age" in stdout
-    code, stdout, err = _run(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
+    code, stdout, err = run_cli(capsys, "calibrate", "--cohorts", str(COHORTS), "--config",
                              str(BASE), "--output", str(tmp_path / "cal2.toml"))
     assert code == 0 and "barely" not in stdout, err

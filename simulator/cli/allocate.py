@@ -10,7 +10,7 @@ from ..decide.allocate import allocate
 from ..decide.render import allocation_text, curves_png, strict_json
 from ..review import outputs
 from ..review.io import atomic_write, check_writable
-from .flags import overrides_from, seed_of
+from .flags import overrides_from, run_options, seed_of
 
 FORMATS = ("table", "json")
 
@@ -27,13 +27,7 @@ FORMATS = ("table", "json")
               help="Statistic over paths to optimise (p10: the bad case). Default mean.")
 @click.option("--bound", "bounds", multiple=True, metavar="NAME=LOW:HIGH",
               help="A channel's month-1 spend range in dollars. Repeatable.")
-@click.option("--paths", metavar="N", help="Monte Carlo paths (overrides the config).")
-@click.option("--seed", metavar="N", help="Random seed.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Set a config value first (TOML literal). Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-              help="Output format (default: table).")
-@click.option("--output", metavar="FILE", help="Write to FILE instead of printing.")
+@run_options(FORMATS)
 @click.option("--plot", metavar="FILE.png", help="Each channel's response curve, now and "
                                                  "optimal marked (matplotlib).")
 def allocate_command(config: str, budget: str, objective: str, channels: str | None,

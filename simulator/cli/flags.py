@@ -8,11 +8,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+import click
 
 from ..config.core import Config
 from ..config.errors import ConfigError
 from ..config.overrides import Override, parse_scale, parse_set
 from ..engine.runner import draw_seed
+
+Command = TypeVar("Command", bound=Callable[..., object])
 
 
 def int_flag(text: str | None, flag: str, low: int) -> int | None:
@@ -76,3 +82,23 @@ def seed_of(config: Config) -> int:
     seed = draw_seed()
     print(f"seed: {seed} (drawn; pass --seed {seed} to repeat this run)", file=sys.stderr)
     return seed
+
+
+def run_options(formats: tuple[str, ...]) -> Callable[[Command], Command]:
+    """The options of a command that runs a config and prints one answer (solve, allocate):
+    ``--paths``, ``--seed``, ``--set``, ``--format`` (one of ``formats``) and ``--output``."""
+    options = (
+        click.option("--paths", metavar="N", help="Monte Carlo paths (overrides the config)."),
+        click.option("--seed", metavar="N", help="Random seed."),
+        click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                     help="Set a config value first (TOML literal). Repeatable."),
+        click.option("--format", "fmt", type=click.Choice(formats), default="table",
+                     help="Output format (default: table)."),
+        click.option("--output", metavar="FILE", help="Write to FILE instead of printing."))
+
+    def decorate(command: Command) -> Command:
+        for option in reversed(options):  # as if written in this order above the command
+            command = option(command)
+        return command
+
+    return decorate

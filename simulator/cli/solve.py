@@ -16,7 +16,7 @@ from ..config.core import load_config
 from ..decide.render import solution_text, strict_json
 from ..decide.solve import NoSolution, solve
 from ..review.io import atomic_write, check_writable
-from .flags import overrides_from, seed_of
+from .flags import overrides_from, run_options, seed_of
 
 FORMATS = ("table", "json")
 
@@ -32,13 +32,7 @@ FORMATS = ("table", "json")
 @click.option("--range", "span", metavar="LOW:HIGH",
               help="Where to search: the input's units (1000:20000) or multipliers "
                    "(0.5x:4x). Default 0x:10x.")
-@click.option("--paths", metavar="N", help="Monte Carlo paths (overrides the config).")
-@click.option("--seed", metavar="N", help="Random seed.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Set a config value first (TOML literal). Repeatable.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-              help="Output format (default: table).")
-@click.option("--output", metavar="FILE", help="Write to FILE instead of printing.")
+@run_options(FORMATS)
 def solve_command(config: str, target: str, probability: str, vary: str, span: str | None,
                   paths: str | None, seed: str | None, sets: tuple[str, ...], fmt: str,
                   output: str | None) -> None:
