@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +52,40 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str
         code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
+
+
+#: Debian's Chromium (``.ci/run`` installs it): the HTML report is checked in a real browser.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                    reason="Debian's chromium is installed by .ci/run")
+
+
+def browse(page_file: Path, screenshot: Path | None = None) -> dict[str, Any]:
+    """Open ``page_file`` in headless Chromium and read what a reader sees: console and page
+    errors (``problems``), each image's (natural width, natural height, complete), the h2
+    and h3 headings, the visible text and the number of highlighted cells (``td.diff``)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto(page_file.as_uri())
+        seen = {
+            "problems": problems,
+            "images": page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, "
+                                    "i.naturalHeight, i.complete])"),
+            "h2": page.evaluate("Array.from(document.querySelectorAll('h2'))"
+                                ".map(h => h.textContent)"),
+            "h3": page.evaluate("Array.from(document.querySelectorAll('h3'))"
+                                ".map(h => h.textContent)"),
+            "text": page.evaluate("document.body.innerText"),
+            "marked": page.evaluate("document.querySelectorAll('td.diff').length"),
+        }
+        if screenshot is not None:
+            page.screenshot(path=str(screenshot), full_page=True)
+        browser.close()
+    return seen

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pandas as pd
 import pytest
 
 import simulator
 from simulator.cli import main
 from simulator.review.convergence import run_to_precision, worst_relative_error
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.conftest import browse, needs_chromium
 
 
 def _cli(capsys, *argv):
@@ -78,31 +74,18 @@ def test_precision_doubles_paths_until_the_target(base_toml):
     assert capped.paths == 3000 and steps[-1].paths == 3000
 
 
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="Debian's chromium is installed by .ci/run")
+@needs_chromium
 def test_html_report_renders_in_headless_chromium(capsys, base_toml, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
     downside = base_toml.parent / "downside.toml"
     report = tmp_path / "review.html"
     _cli(capsys, base_toml, downside, "--paths", "1000", "--report", report, "--sensitivity",
          "cac_payback_months@12", "--target", "arr@24>=1200000", "--ci", "95")
     text = report.read_text()
     assert "<style>" in text and "data:image/png;base64," in text and "http" not in text
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(report.as_uri())
-        images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
-        headings = page.evaluate("Array.from(document.querySelectorAll('h2'))"
-                                 ".map(h => h.textContent)")
-        shot = tmp_path / "review.png"
-        page.screenshot(path=str(shot), full_page=True)
-        browser.close()
+    shot = tmp_path / "review.png"
+    seen = browse(report, shot)
+    problems, headings = seen["problems"], seen["h2"]
+    images = [width for width, _, _ in seen["images"]]
     assert problems == []
     assert images and all(w > 0 for w in images)
     assert {"Scenarios side by side", "Headline percentiles: base",

@@ -9,9 +9,7 @@ from __future__ import annotations
 import html
 import io
 import json
-import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +23,9 @@ from simulator.review.analysis import Target
 from simulator.review.cells import pct
 from simulator.review.contents import Review
 from simulator.review.variance import first_order_shares, reading
+from tests.conftest import browse, needs_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOCK = """
 [[shocks]]
 name = "brand_gap"
@@ -277,29 +275,14 @@ def test_histograms_share_bins_and_payback_is_not_capped(pair):
     assert shares  # the share of paths with an infinite payback, on its own axis
 
 
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                    reason="Debian's chromium is installed by .ci/run")
+@needs_chromium
 def test_two_scenario_report_in_headless_chromium(capsys, pair, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
     pytest.importorskip("matplotlib")
     report = tmp_path / "review.html"
     _cli(capsys, *pair, *ASKED, "--report", report)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        problems: list[str] = []
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.goto(report.as_uri())
-        images = page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, "
-                               "i.naturalHeight, i.complete])")
-        h2 = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
-        h3 = page.evaluate("Array.from(document.querySelectorAll('h3')).map(h => h.textContent)")
-        visible = page.evaluate("document.body.innerText")
-        marked = page.evaluate("document.querySelectorAll('td.diff').length")
-        browser.close()
+    seen = browse(report)
+    problems, images, h2, h3 = seen["problems"], seen["images"], seen["h2"], seen["h3"]
+    visible, marked = seen["text"], seen["marked"]
     assert problems == []
     assert len(images) == 1 and images[0][0] > 1000 and images[0][1] > 2000 and images[0][2]
     for name in ("base", "downside"):
