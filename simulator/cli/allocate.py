@@ -7,9 +7,10 @@ import click
 
 from ..config.core import load_config
 from ..decide.allocate import allocate
-from ..decide.render import allocation_text, curves_png, strict_json
+from ..decide.render import allocation_text, curves_png
 from ..review import outputs
 from ..review.io import atomic_write, check_writable
+from ..review.report import strict_json
 from .flags import overrides_from, run_options, seed_of
 
 FORMATS = ("table", "json")

@@ -3,7 +3,6 @@ engine's own past forecasts (calibrated on the months up to each cut) against wh
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -16,6 +15,7 @@ from ..history.calibrate import load_base
 from ..history.data import read_history
 from ..review.io import atomic_write, check_writable
 from ..review.outputs import check_target
+from ..review.report import strict_json
 from .flags import int_flag, required_int
 
 FORMATS = ("table", "csv", "json")
@@ -59,7 +59,7 @@ def render(summary: pd.DataFrame, kind: str, bt: Backtest, title: str) -> str:
     if kind == "csv":
         return str(summary.to_csv(index=False, float_format="%.6g"))
     if kind == "json":
-        return json.dumps(rows(summary), indent=1) + "\n"
+        return strict_json(rows(summary), indent=1)
     return table(summary, bt, title)
 
 

@@ -13,9 +13,10 @@ import sys
 import click
 
 from ..config.core import load_config
-from ..decide.render import solution_text, strict_json
+from ..decide.render import solution_text
 from ..decide.solve import NoSolution, solve
 from ..review.io import atomic_write, check_writable
+from ..review.report import strict_json
 from .flags import overrides_from, run_options, seed_of
 
 FORMATS = ("table", "json")

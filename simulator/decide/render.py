@@ -1,15 +1,11 @@
-"""Decisions as text, strict JSON and a chart of the channels' response curves.
-
->>> strict_json({"a": float("inf"), "b": [1.5, float("nan")]})
-'{\\n  "a": "inf",\\n  "b": [\\n    1.5,\\n    null\\n  ]\\n}\\n'
-"""
+"""Decisions as text and a chart of the channels' response curves (their JSON is
+:func:`simulator.review.report.strict_json` of ``to_dict()``)."""
 
 from __future__ import annotations
 
 import io
-import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..review.charts import figure
 from .targets import shown
@@ -17,21 +13,6 @@ from .targets import shown
 if TYPE_CHECKING:
     from .allocate import Allocation
     from .solve import Solution
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def strict_json(value: Any) -> str:
-    """JSON with infinities as the strings "inf" / "-inf" and NaN as null."""
-    return json.dumps(_jsonable(value), indent=2, allow_nan=False) + "\n"
 
 
 def _pct(p: float) -> str:

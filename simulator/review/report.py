@@ -27,13 +27,30 @@ EXTENSIONS = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "m
 
 
 def _jsonable(value: Any) -> Any:
-    """Strict JSON: infinities as ``"inf"``, undefined values (NaN) as null."""
-    if isinstance(value, float):
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        if math.isnan(value):
-            return None
+    """Strict JSON values: infinities as ``"inf"``, undefined values (NaN) as null, inside
+    dicts, lists and tuples too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     return value
+
+
+def strict_json(value: Any, indent: int = 2) -> str:
+    """JSON that any parser reads: infinities as the strings "inf" / "-inf", NaN as null.
+
+    >>> print(strict_json({"a": float("inf"), "b": [1.5, float("nan")]}), end="")
+    {
+      "a": "inf",
+      "b": [
+        1.5,
+        null
+      ]
+    }
+    """
+    return json.dumps(_jsonable(value), indent=indent, allow_nan=False) + "\n"
 
 
 def _frame_dict(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
@@ -84,7 +101,7 @@ def to_json(review: Review) -> str:
     out["headlines"] = {label: {"metric": metric, "comparison": op, "threshold": thr}
                         for label, metric, op, thr in HEADLINES}
     out["status"] = _status(review)
-    return json.dumps(out, indent=2, allow_nan=False) + "\n"
+    return strict_json(out)
 
 
 def _assumptions(review: Review, name: str) -> dict[str, Any]:
