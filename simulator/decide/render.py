@@ -7,16 +7,13 @@ import io
 import math
 from typing import TYPE_CHECKING
 
+from ..review.cells import pct
 from ..review.charts import figure
 from .targets import shown
 
 if TYPE_CHECKING:
     from .allocate import Allocation
     from .solve import Solution
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.1f}%"
 
 
 def solution_text(s: Solution) -> str:
@@ -33,10 +30,10 @@ def solution_text(s: Solution) -> str:
         f"  {level} interval of the answer (Monte Carlo): {shown(s.value_interval[0])} to "
         f"{shown(s.value_interval[1])} ({s.multiplier_interval[0]:.4g}x to "
         f"{s.multiplier_interval[1]:.4g}x)",
-        f"  probability there: {_pct(s.probability)} [{_pct(s.probability_interval[0])}, "
-        f"{_pct(s.probability_interval[1])}] (Wilson {level})",
-        f"  range searched: {shown(m0 * base)} ({m0:g}x): {_pct(p0)}; {shown(m1 * base)} "
-        f"({m1:g}x): {_pct(p1)}",
+        f"  probability there: {pct(s.probability)} [{pct(s.probability_interval[0])}, "
+        f"{pct(s.probability_interval[1])}] (Wilson {level})",
+        f"  range searched: {shown(m0 * base)} ({m0:g}x): {pct(p0)}; {shown(m1 * base)} "
+        f"({m1:g}x): {pct(p1)}",
         f"{s.paths:,} paths, seed {s.seed}, {s.evaluations} runs",
     ]
     return "\n".join(lines) + "\n"
@@ -47,8 +44,8 @@ def allocation_text(a: Allocation) -> str:
     month = a.objective.rsplit("@", 1)[-1]
     head = ["channel", "spend now", "share", "optimal", "share", f"new (m1-{month}) p10",
             "p50", "p90", "blended CAC", "marginal CAC"]
-    rows = [[c.name, shown(c.spend_current), _pct(c.share_current), shown(c.spend_optimal),
-             _pct(c.share_optimal), *(shown(v) for v in c.new_customers_optimal),
+    rows = [[c.name, shown(c.spend_current), pct(c.share_current), shown(c.spend_optimal),
+             pct(c.share_optimal), *(shown(v) for v in c.new_customers_optimal),
              shown(c.blended_cac_optimal), shown(c.marginal_cac)] for c in a.channels]
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     table = [" ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
