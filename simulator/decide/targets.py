@@ -24,12 +24,11 @@ from ..config.core import Config
 from ..config.errors import ConfigError, did_you_mean
 from ..config.validate import Input
 from ..engine.results import path_mean, percentiles
-from ..review.analysis import Target
+from ..review.analysis import Target, check_metric_at
 
 NUMBER = r"[-+]?(?:\d[\d_,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 #: METRIC@MONTH, the metric possibly a channel's or a segment's (``paid_search.cac@12``)
 METRIC_AT = re.compile(r"\s*([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\s*@\s*(\d+)\s*")
-TARGET = re.compile(METRIC_AT.pattern + rf"(<=|>=|<|>|==)\s*({NUMBER})\s*\Z")
 SPAN = re.compile(rf"\s*({NUMBER})(x?)\s*:\s*({NUMBER})(x?)\s*\Z")
 STATISTIC = re.compile(r"(mean|p(\d{1,2}(?:\.\d+)?))\Z")
 #: Metrics where less is better: an allocation minimises them.
@@ -52,23 +51,15 @@ def _number(text: str) -> float:
     return float(text.replace("_", "").replace(",", ""))
 
 
-def _metric_at(metric: str, month: int, config: Config, flag: str) -> None:
-    if metric not in config.metrics:
-        raise ConfigError("", f"unknown metric {metric!r} "
-                              f"({did_you_mean(metric, config.metrics)})", flag)
-    if not 1 <= month <= config.simulation.months:
-        raise ConfigError("", f"month {month} is outside 1..{config.simulation.months}", flag)
-
-
 def parse_target(text: str, config: Config, flag: str = "--target") -> Target:
-    """``METRIC@MONTH OP X``, e.g. ``customers@24>=200`` or ``paid_search.cac@12<=900``."""
-    match = TARGET.match(text)
-    if not match:
-        raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as customers@24>=200 "
-                              f"(got {text!r})", flag)
-    metric, month, op, number = match.groups()
-    _metric_at(metric, int(month), config, flag)
-    return Target(metric, int(month), op, _number(number))
+    """``METRIC@MONTH OP X``, e.g. ``customers@24>=200`` or ``paid_search.cac@12<=900``, read
+    as a risk review's ``--target`` is (thresholds as tables print them: 1.2M, 1,200,000),
+    at one month: a goal is met at its month, not at some month up to it."""
+    target = Target.parse(text, config.metrics, config.simulation.months, flag)
+    if target.by:
+        raise ConfigError("", f"a goal is met at one month: METRIC@MONTH OP NUMBER such as "
+                              f"customers@24>=200 (got {text!r})", flag)
+    return target
 
 
 def parse_probability(value: str | float, flag: str = "--probability") -> float:
@@ -157,7 +148,7 @@ class Objective:
             raise ConfigError("", f"expected METRIC@MONTH such as customers@12 (got {text!r})",
                               "--objective")
         metric, month = match.group(1), int(match.group(2))
-        _metric_at(metric, month, config, "--objective")
+        check_metric_at(metric, month, config.metrics, config.simulation.months, "--objective")
         match = STATISTIC.match(statistic.strip())
         if not match or (match.group(2) and not 0 < float(match.group(2)) < 100):
             raise ConfigError("", f"must be mean or a percentile such as p10, p50 "

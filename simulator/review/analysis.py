@@ -132,22 +132,22 @@ class Target:
         return f"P({self.op} {self.threshold:g}{' by then' if self.by else ''})"
 
     @classmethod
-    def parse(cls, text: str, metrics: tuple[str, ...], months: int) -> Target:
-        """Parse ``METRIC@MONTH OP NUMBER`` or ``METRIC@<=MONTH OP NUMBER``; errors name the
-        ``--target`` flag."""
+    def parse(cls, text: str, metrics: tuple[str, ...], months: int,
+              flag: str = "--target") -> Target:
+        """Parse ``METRIC@MONTH OP NUMBER`` or ``METRIC@<=MONTH OP NUMBER``; errors name
+        ``flag``."""
         match = TARGET.match(text)
         if not match:
             raise ConfigError("", f"expected METRIC@MONTH OP NUMBER such as arr@24>=1.2M, or "
                                   f"METRIC@<=MONTH OP NUMBER for some month up to MONTH "
-                                  f"(got {text!r})", "--target")
+                                  f"(got {text!r})", flag)
         metric, by, month, op, number = match.groups()
-        _check_metric(metric, metrics, "--target")
-        _check_month(int(month), months, "--target")
+        check_metric_at(metric, int(month), metrics, months, flag)
         try:
             threshold = parse_number(number)
         except ValueError:
             raise ConfigError("", f"{number!r} is not a number (forms: 1200000, 1,200,000, "
-                                  f"1.2M, 250k)", "--target") from None
+                                  f"1.2M, 250k)", flag) from None
         return cls(metric, int(month), op, threshold, by is not None)
 
     def evaluate(self, result: Result, level: float = 0.95) -> tuple[float, float, float]:
@@ -178,6 +178,14 @@ def _check_month(month: int, months: int, flag: str) -> None:
         raise ConfigError("", f"month {month} is outside 1..{months}", flag)
 
 
+def check_metric_at(metric: str, month: int, metrics: tuple[str, ...], months: int,
+                    flag: str) -> None:
+    """A ``METRIC@MONTH`` that names one of ``metrics`` and a month in 1..``months``, else a
+    one-line error naming ``flag``."""
+    _check_metric(metric, metrics, flag)
+    _check_month(month, months, flag)
+
+
 def parse_metric_at(text: str, metrics: tuple[str, ...], months: int,
                     flag: str = "--sensitivity") -> tuple[str, int]:
     """Parse ``METRIC@MONTH``."""
@@ -186,8 +194,7 @@ def parse_metric_at(text: str, metrics: tuple[str, ...], months: int,
         raise ConfigError("", f"expected METRIC@MONTH such as cac_payback_months@12 "
                               f"(got {text!r})", flag)
     metric, month = match.group(1), int(match.group(2))
-    _check_metric(metric, metrics, flag)
-    _check_month(month, months, flag)
+    check_metric_at(metric, month, metrics, months, flag)
     return metric, month
 
 
