@@ -45,7 +45,16 @@ from .kernel_economics import (
     path_economics,
 )
 from .params import Parameters
-from .samplers import binomial_logq, jit, poisson, seed_month, seed_path, seed_state
+from .samplers import (
+    binomial_first,
+    binomial_given,
+    jit,
+    poisson_first,
+    poisson_given,
+    seed_month,
+    seed_path,
+    seed_state,
+)
 from .step import ModelShape
 
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
@@ -144,6 +153,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
     key, upper_key = state[0], state[1]
     upper_state = np.empty(4, dtype=np.uint64)  # the month's stream of the upper funnel
     stops = np.zeros(stages)
+    stop_means = np.zeros(stages)
+    stop_firsts = np.zeros(stages)
     scratch = np.empty((4, months))
     v = np.empty(per_path.shape[1])  # the path's inputs in the current month
     for i in range(n):
@@ -175,14 +186,35 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
             if integer and column >= 0:
                 seed_month(upper_state, upper_key, i, t)
             mean = reach
+            draw_upper = integer and column >= 0
             for k in range(stages):
                 rate = min(v[RATES + k], 1.0)
-                if integer and column >= 0:
-                    stops[k] = poisson(upper_state, reach * (1.0 - rate))
+                if draw_upper:
+                    stop_means[k] = reach * (1.0 - rate)
+                    stop_firsts[k] = poisson_first(stop_means[k])
                 reach = reach * rate
                 if not integer:
                     stops[k] = reach  # expected flows: the count reaching stage k
-            new = float(poisson(state, reach)) if integer else reach
+            churn = v[CHURN]
+            if season_churn:
+                churn = min(churn * season[t], 1.0)
+            before = customers
+            if integer:
+                if churn != churn_before:
+                    churn_before = churn
+                    log_q = math.log1p(-min(churn, 1.0 - churn)) if 0.0 < churn < 1.0 else 0.0
+                # every exponential of the month first, then the draws (see poisson_first)
+                at_risk = int(customers)
+                new_first = poisson_first(reach)
+                churn_first = binomial_first(at_risk, churn, log_q)
+                if draw_upper:
+                    for k in range(stages):
+                        stops[k] = poisson_given(upper_state, stop_means[k], stop_firsts[k])
+                new = float(poisson_given(state, reach, new_first))
+                churned = float(binomial_given(state, at_risk, churn, churn_first))
+            else:
+                new = reach
+                churned = customers * churn
             if column >= 0:
                 if integer:
                     count = new
@@ -194,17 +226,6 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     upper[0, i, column] = mean
                     for k in range(stages - 1):
                         upper[k + 1, i, column] = stops[k]
-            churn = v[CHURN]
-            if season_churn:
-                churn = min(churn * season[t], 1.0)
-            before = customers
-            if integer:
-                if churn != churn_before:
-                    churn_before = churn
-                    log_q = math.log1p(-min(churn, 1.0 - churn)) if 0.0 < churn < 1.0 else 0.0
-                churned = float(binomial_logq(state, int(customers), churn, log_q))
-            else:
-                churned = customers * churn
             customers = customers - churned + new
             retained = 1.0 - churned / before if before > 0 else 0.0
             mrr = mrr * retained * (1.0 + v[EXPANSION]) + new * v[ARPA]

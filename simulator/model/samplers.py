@@ -144,10 +144,23 @@ def uniform(s: np.ndarray) -> float:
 @inline
 def poisson(s: np.ndarray, lam: float) -> int:
     """One Poisson(lam) draw (0 for lam <= 0)."""
+    return poisson_given(s, lam, poisson_first(lam))
+
+
+@inline
+def poisson_first(lam: float) -> float:
+    """What :func:`poisson_given` needs besides the mean: ``exp(-lam)`` where the draw is
+    by inversion, else 0. Computing it for several draws before making them lets their
+    exponentials overlap instead of each waiting for the branches of the draw before."""
+    return math.exp(-lam) if 0.0 < lam < POISSON_INVERSION else 0.0
+
+
+@inline
+def poisson_given(s: np.ndarray, lam: float, first: float) -> int:
+    """:func:`poisson` given ``first = poisson_first(lam)``."""
     if not lam > 0.0:
         return 0
     if lam < POISSON_INVERSION:
-        first = math.exp(-lam)
         u = uniform(s)
         p = first
         k = 0
@@ -167,8 +180,7 @@ def poisson(s: np.ndarray, lam: float) -> int:
 def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
     """Hormann's PTRS (1993), as NumPy's ``random_poisson_ptrs``; for lam >= 10."""
     slam = math.sqrt(lam)
-    loglam = -1.0  # log(lam) and log(invalpha), computed on the first draw that needs them
-    log_invalpha = 0.0
+    loglam = -1.0  # log(lam), computed on the first draw that needs it
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
@@ -184,9 +196,8 @@ def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
             continue
         if loglam < 0.0:
             loglam = math.log(lam)
-            log_invalpha = math.log(invalpha)
-        if (math.log(v) + log_invalpha - math.log(a / (us * us) + b)
-                <= -lam + k * loglam - _log_factorial(k)):
+        # NumPy's log(v) + log(invalpha) - log(a / us^2 + b), as one logarithm
+        if math.log(v * invalpha / (a / (us * us) + b)) <= -lam + k * loglam - _log_factorial(k):
             return int(k)
 
 
@@ -200,25 +211,40 @@ def binomial(s: np.ndarray, n: int, p: float) -> int:
 def binomial_logq(s: np.ndarray, n: int, p: float, log_q: float) -> int:
     """:func:`binomial` given ``log_q = log(1 - min(p, 1 - p))`` (computed once for a
     probability drawn once per path)."""
+    return binomial_given(s, n, p, binomial_first(n, p, log_q))
+
+
+@inline
+def binomial_first(n: int, p: float, log_q: float) -> float:
+    """What :func:`binomial_given` needs besides ``n`` and ``p``: ``(1 - p)^n``
+    (``p <= 1/2``, else ``p^n``) where the draw is by inversion, else 0 (see
+    :func:`poisson_first`)."""
+    if n <= 0 or not 0.0 < p < 1.0 or n * min(p, 1.0 - p) >= BINOMIAL_INVERSION:
+        return 0.0
+    return math.exp(n * log_q)
+
+
+@inline
+def binomial_given(s: np.ndarray, n: int, p: float, first: float) -> int:
+    """:func:`binomial_logq` given ``first = binomial_first(n, p, log_q)``."""
     if n <= 0 or not p > 0.0:
         return 0
     if p >= 1.0:
         return n
     small = min(p, 1.0 - p)
     if n * small < BINOMIAL_INVERSION:
-        k = _binomial_inversion(s, n, small, log_q)
+        k = _binomial_inversion(s, n, small, first)
     else:
         k = _binomial_btrs(s, n, small)
     return n - k if p > 0.5 else k
 
 
 @inline
-def _binomial_inversion(s: np.ndarray, n: int, p: float, log_q: float) -> int:
+def _binomial_inversion(s: np.ndarray, n: int, p: float, qn: float) -> int:
     """Sequential search from 0, as NumPy's ``random_binomial_inversion`` (p <= 1/2, and
-    ``log_q = log(1 - p)``), with a multiplication by 1/x per step."""
+    ``qn = (1 - p)^n``), with a multiplication by 1/x per step."""
     q = 1.0 - p
     ratio = p / q
-    qn = math.exp(n * log_q)
     mean = n * p
     x = 0
     px = qn
