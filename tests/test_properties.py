@@ -88,7 +88,9 @@ def configs(draw: st.DrawFn) -> dict[str, Any]:
         "simulation": {"months": draw(st.integers(1, 18)), "paths": draw(st.integers(1, 40)),
                        "seed": draw(st.integers(0, 2**32)),
                        "flows": draw(st.sampled_from(["binomial", "expected"])),
-                       "sampling": draw(st.sampled_from(["random", "lhs", "sobol"]))},
+                       "sampling": draw(st.sampled_from(["random", "lhs", "sobol"])),
+                       # both kernels (the compiled one is the numpy one without numba)
+                       "kernel": draw(st.sampled_from(["numpy", "compiled"]))},
         "start": {"customers": customers, "cash": draw(st.floats(-1e6, 1e7))},
         "acquisition": {"visitors": draw(amounts(1e9)), "visitor_growth": draw(growths())},
         "funnel": [{"stage": s, "rate": draw(rates())} for s in stages],
@@ -248,7 +250,9 @@ def deep_configs(draw: st.DrawFn) -> dict[str, Any]:
         "simulation": {"months": months, "paths": draw(st.sampled_from([1, 1, 3, 17])),
                        "seed": draw(st.integers(0, 2**32)),
                        "flows": draw(st.sampled_from(["binomial", "expected"])),
-                       "sampling": draw(st.sampled_from(["random", "lhs", "sobol"]))},
+                       "sampling": draw(st.sampled_from(["random", "lhs", "sobol"])),
+                       # both kernels (the compiled one is the numpy one without numba)
+                       "kernel": draw(st.sampled_from(["numpy", "compiled"]))},
         "start": {"customers": draw(st.sampled_from([0, 1, 50])),
                   "cash": draw(st.sampled_from([0.0, -1e5, 1e6])),
                   "pipeline": {stages[0]: draw(st.sampled_from([0, 3, 40.5]))}},

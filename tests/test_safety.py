@@ -133,18 +133,21 @@ def test_output_into_a_file_as_directory_is_refused_before_running(capsys, tmp_p
     assert code == 2 and err.startswith("error: --output: directory")
 
 
+@pytest.mark.parametrize("kernel", ["numpy", "compiled"])
 @pytest.mark.parametrize("workers", ["1", "2"])
 @pytest.mark.parametrize("change", [
     ["--months", "600", "--at", "600", "--set", "acquisition.visitor_growth=0.5"],
     ["--set", 'acquisition.visitors={dist="lognormal", mu=7, sigma=24}'],
 ])
-def test_exploding_volume_is_one_line_not_a_numpy_traceback(capsys, tmp_path, change, workers):
+def test_exploding_volume_is_one_line_not_a_numpy_traceback(capsys, tmp_path, change, workers,
+                                                            kernel):
     """Valid inputs whose monthly counts outgrow what binomial flows draw exactly (NumPy's
-    Poisson refuses means above ~9.2e18; int64 sums wrap long before) end with one line
-    naming simulation.flows, also when the block ran in a worker process."""
+    Poisson refuses means above ~9.2e18; int64 sums wrap long before; the compiled kernel's
+    samplers would return nonsense) end with one line naming simulation.flows, also when the
+    block ran in a worker process."""
     out = tmp_path / "out.csv"
     code, _, err = _main(capsys, "configs/base.toml", "--paths", "5000", "--workers", workers,
-                         "--output", str(out), *change)
+                         "--kernel", kernel, "--output", str(out), *change)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("error: configs/base.toml: simulation.flows:")
     assert "Traceback" not in err and not out.exists()

@@ -219,7 +219,8 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tupl
 @click.option("--scheduler-timeout", metavar="SECONDS",
               help="Stop when the Dask scheduler is silent this long (default 30).")
 @click.option("--kernel", type=click.Choice(["numpy", "compiled"]), default=None,
-              help="Month loop: numpy (the default) or compiled (numba, the fast extra).")
+              help="Month loop: compiled (numba, the fast extra; the default where installed) "
+                   "or numpy.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
              seed: str | None, percentiles: str | None, at: str | None,

@@ -53,7 +53,7 @@ class Simulation:
     report_months: tuple[int, ...]
     sampling: str
     flows: str
-    kernel: str | None = None  # "numpy" | "compiled"; None: numpy
+    kernel: str | None = None  # "numpy" | "compiled"; None: compiled where numba is installed
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..config.core import Config
+from ..engine import kernels
 from ..engine.results import derive
 from ..engine.runner import BLOCK_PATHS, blocks, draw_seed, model_shape, run_block
 from ..model.events import Shocks
@@ -81,9 +82,10 @@ class Evaluator:
     flows
         "binomial" or "expected" (None: the config's).
     sampler
-        How binomial flows draw counts: "numpy" (:class:`~simulator.model.flows.BinomialFlows`,
-        as :func:`simulator.run`) or "inversion"
-        (:class:`~simulator.model.inversion.InversionFlows`). Expected flows ignore it.
+        How binomial flows draw counts: "numpy" (as :func:`simulator.run`, on the kernel
+        it would choose: :mod:`simulator.engine.kernels`) or "inversion"
+        (:class:`~simulator.model.inversion.InversionFlows`, on the NumPy kernel). Expected
+        flows ignore it.
     metrics
         The metrics read at ``month`` (:meth:`Outcome.at`); one that looks ahead keeps the
         whole horizon.
@@ -114,7 +116,11 @@ class Evaluator:
         self.months = sim.months if HORIZON_DEPENDENT & set(metrics) else month
         self.draws = draw_uniforms(config, self.paths, self.seed)
         self.base = self.draws.parameters()
-        self.shape = replace(model_shape(config), months=self.months)
+        shape = model_shape(config)
+        #: the kernel of the blocks: the run's, but inversion is drawn by the NumPy kernel
+        self.kernel = "numpy" if self.kind == "inversion" else kernels.choose(config,
+                                                                               shape).kernel
+        self.shape = replace(shape, months=self.months)
         self.layout = tuple(blocks(self.paths, BLOCK_PATHS))
         self.shocks = [Replay(Shocks(config.depth.shocks, self.seed, index, stop - start),
                               self.months) for index, start, stop in self.layout]
@@ -139,7 +145,8 @@ class Evaluator:
         for (index, start, stop), shocks in zip(self.layout, self.shocks, strict=True):
             part = run_block(self.shape, self.kind, self.config.cac_window,
                              params.block(start, stop), self.seed, index,
-                             only_at=(self.month,), events=shocks.rewind())
+                             only_at=(self.month,), events=shocks.rewind(),
+                             kernel=self.kernel)
             for name, columns in read.items():
                 array = derive(name, part, self.config.stages, {})
                 # arrays with fewer columns than the horizon were kept at the month only

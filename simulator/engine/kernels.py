@@ -1,9 +1,11 @@
 """Which kernel runs a config's blocks: the NumPy month loop or the compiled one.
 
 ``[simulation] kernel = "numpy" | "compiled"`` (or ``--kernel``) asks for one; without it
-the NumPy kernel runs, so a seed gives the numbers it always gave. A config that asks for the
-compiled kernel but uses a feature it does not cover (:func:`unsupported`), or a machine
-without numba (the ``fast`` extra), runs on the NumPy kernel, and the choice says why.
+the compiled kernel runs where numba (the ``fast`` extra) is installed, and the NumPy kernel
+elsewhere. The two give different numbers for the same seed (equal in law). A config that
+uses a feature the compiled kernel does not cover (:func:`unsupported`) runs on the NumPy
+kernel, and the choice says why; so does one that asks for the compiled kernel on a machine
+without numba.
 """
 
 from __future__ import annotations
@@ -38,10 +40,12 @@ class KernelChoice:
 
 def choose(config: Config, shape: ModelShape) -> KernelChoice:
     """The kernel for ``config`` (``shape`` is its model shape)."""
-    if config.simulation.kernel != "compiled":
+    asked = config.simulation.kernel
+    if asked == "numpy":
         return KernelChoice("numpy")
     if not available():
-        return KernelChoice("numpy", f"the compiled kernel needs numba: {INSTALL}")
+        return KernelChoice("numpy", f"the compiled kernel needs numba: {INSTALL}"
+                            if asked == "compiled" else "")
     monthly = tuple(name for name, inp in config.inputs.items() if inp.vary == "month")
     missing = unsupported(shape, monthly)
     if missing is not None:

@@ -33,6 +33,13 @@ def _alive(client: Any, timeout: float) -> bool:
     return True
 
 
+def _check_alive(client: Any, timeout: float) -> None:
+    """Raise :class:`SchedulerLost` unless the scheduler answers a ping (after ``timeout``
+    seconds without news)."""
+    if not _alive(client, timeout):
+        raise _lost(client, f"no answer for {2 * timeout:g} seconds; see --scheduler-timeout")
+
+
 def _lost(client: Any, why: object) -> SchedulerLost:
     return SchedulerLost(f"the Dask scheduler at {_address(client)} went away ({why}); the "
                          f"run stopped")
@@ -59,17 +66,19 @@ def run_remote(client: Any, function: Callable[[Any], Any], items: Sequence[Any]
             try:
                 done, pending = wait(pending, timeout=timeout, return_when="FIRST_COMPLETED")
             except TimeoutError:
-                if not _alive(client, timeout):
-                    raise _lost(client, f"no answer for {2 * timeout:g} seconds; "
-                                        f"see --scheduler-timeout") from None
+                _check_alive(client, timeout)
                 continue
             for future in done:
                 index = where[future.key]
-                try:
-                    value = future.result(timeout=timeout)
-                except KilledWorker as err:
-                    raise RunError(f"block {index}: every Dask worker that ran it died "
-                                   f"({err})") from None
+                while True:  # fetching a result needs the scheduler too
+                    try:
+                        value = future.result(timeout=timeout)
+                        break
+                    except KilledWorker as err:
+                        raise RunError(f"block {index}: every Dask worker that ran it died "
+                                       f"({err})") from None
+                    except TimeoutError:
+                        _check_alive(client, timeout)
                 future.release()
                 yield index, value
     except gone as err:

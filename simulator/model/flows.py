@@ -226,8 +226,13 @@ def _countable(count: np.ndarray) -> np.ndarray:
     not NumPy's, and int64 sums never wrap around."""
     top = float(np.max(count)) if np.size(count) else 0.0
     if not top <= MAX_COUNT:  # NaN too
-        raise ConfigError("simulation.flows", f"a monthly count reaches {top:.3g}, more than "
-                          f"binomial flows draw exactly ({MAX_COUNT:.0e}): the volume grows "
-                          f"too fast for the horizon; use flows = \"expected\" or lower the "
-                          f"growth, the volume or the months")
+        raise too_many(top)
     return count
+
+
+def too_many(top: float) -> ConfigError:
+    """The error of a monthly count ``top`` beyond :data:`MAX_COUNT` (either kernel)."""
+    return ConfigError("simulation.flows", f"a monthly count reaches {top:.3g}, more than "
+                       f"binomial flows draw exactly ({MAX_COUNT:.0e}): the volume grows "
+                       f"too fast for the horizon; use flows = \"expected\" or lower the "
+                       f"growth, the volume or the months")

@@ -23,6 +23,7 @@ import threading
 
 import numpy as np
 
+from .flows import MAX_COUNT, too_many
 from .kernel_economics import (
     ARPA,
     CASH,
@@ -112,10 +113,12 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         season = np.array([seasonality.factor(t) for t in range(1, months + 1)])
     per_path, monthly, varying = _pack(shape, p)
     state = seed_state(seed, block)
-    _block(per_path, monthly, varying, len(stages), months, window, not expected,
+    too_big, top = _block(per_path, monthly, varying, len(stages), months, window, not expected,
            shape.mrr_given, shape.arpa_mean, season,
            seasonality is not None and seasonality.churn, state, slot, upper,
            *(_c(out[name]) for name in full), *(_c(out[name]) for name in ECONOMICS))
+    if too_big:
+        raise too_many(top)
     for k, name in enumerate(upper_names):
         if name in out:
             out[name][...] = upper[k]
@@ -179,6 +182,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                 f_sales *= 1.0 + v[SALES_GROWTH]
                 f_opex *= 1.0 + v[OPEX_GROWTH]
             reach = v[VISITORS] * f_visitors * season[t]
+            if integer and not (reach <= MAX_COUNT and customers <= MAX_COUNT):
+                return True, reach if not reach <= MAX_COUNT else customers  # NaN too
             # Poisson splitting: the units stopping short of each stage, then those
             # reaching the last, are independent Poisson counts; the former only matter in
             # the months whose upper funnel is kept, and come from the month's own stream
@@ -242,3 +247,4 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                        customers_out[i], mrr_out[i], spend_out[i], cash_out[i], scratch,
                        cac[i], payback[i], ltv[i], ratio[i], runway[i], burn[i], nrr[i],
                        cohort[i])
+    return False, 0.0

@@ -141,5 +141,8 @@ def path_economics(v, monthly, varying, i, months, window, slot,
         kept = factor[t]
         for lag in range(1, min(NRR_WINDOW, months, t + 1)):
             kept *= factor[t - lag]
-        nrr[column] = kept if kept > 0 else 0.0
+        # undefined (0/0) where the window starts with no customers, as metrics.nrr
+        opening = max(t - NRR_WINDOW + 1, 0)
+        book = start_customers if opening == 0 else customers[opening - 1]
+        nrr[column] = math.nan if book == 0 else (kept if kept > 0 else 0.0)
         cohort[column] = _cohort(months, t, margin, new, spend, scratch, later)

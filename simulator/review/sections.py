@@ -253,6 +253,6 @@ def heading(review: Review) -> tuple[str, list[str]]:
 
 def _kernel(result: Result) -> str:
     """``, compiled kernel`` (or the NumPy kernel with why the compiled one did not run);
-    nothing for the default NumPy kernel."""
+    nothing for the NumPy kernel asked for, or run where numba is not installed."""
     choice = result.kernel
     return f", {choice.describe()}" if choice.kernel != "numpy" or choice.note else ""

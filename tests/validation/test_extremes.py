@@ -60,10 +60,11 @@ EXTREMES = {
 }
 
 
+@pytest.mark.parametrize("kernel", ["numpy", "compiled"])
 @pytest.mark.parametrize("flows", ["binomial", "expected"])
 @pytest.mark.parametrize("name", list(EXTREMES))
-def test_extreme_inputs_give_defined_numbers(name, flows):
-    cfg = _binomial(flows=flows)
+def test_extreme_inputs_give_defined_numbers(name, flows, kernel):
+    cfg = _binomial(flows=flows, kernel=kernel)
     EXTREMES[name](cfg)
     _check(simulator.run(simulator.load_config(cfg)))
 
