@@ -199,7 +199,7 @@ def test_a_shorter_horizon_keeps_the_first_months(numba_installed: None) -> None
 
 def test_scenarios_share_a_kernel(numba_installed: None, tmp_path: Any) -> None:
     """Scenarios are compared with common random numbers: when one of them needs the NumPy
-    kernel, they all run on it."""
+    kernel, they all run on it, and each header says why."""
     from click.testing import CliRunner
 
     from simulator.cli.main import simulate
@@ -216,7 +216,13 @@ def test_scenarios_share_a_kernel(numba_installed: None, tmp_path: Any) -> None:
     assert kernels.common(configs[:1]) == configs[:1]
     result = CliRunner().invoke(simulate, [str(core), str(shocked), "--paths", "50", "-q"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()[1:3]  # both on the (default) NumPy kernel
-    assert all(line.endswith("random sampling") for line in lines), lines
+    lines = result.output.splitlines()[1:3]  # both on the NumPy kernel, each says why
+    assert lines[0].endswith("numpy kernel (shared with a scenario using [[shocks]])"), lines
+    assert lines[1].endswith("numpy kernel (the compiled kernel does not cover [[shocks]])")
+    moved, notes = kernels.shared([simulator.load_config(_config(kernel="numpy")),
+                                   simulator.load_config(_config())])
+    assert [c.simulation.kernel for c in moved] == ["numpy", "numpy"]
+    assert notes == ["", "shared with a scenario on the NumPy kernel"]
     result = CliRunner().invoke(simulate, [str(core), "--paths", "50", "-q"])
     assert "compiled kernel" in result.output.splitlines()[1]
+

@@ -255,7 +255,7 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
         # every header and file names what the scenario changed
         changes = text.split(":", 1)[1].strip()
         loaded.append(dataclasses.replace(scenario, source=f"{scenario.source} with {changes}"))
-    loaded = kernels.common(loaded)  # one kernel for all: common random numbers
+    loaded, moved = kernels.shared(loaded)  # one kernel for all: common random numbers
     _check_horizons(loaded)
     metrics = loaded[0].metrics
     horizon = min(cfg.simulation.months for cfg in loaded)
@@ -282,6 +282,9 @@ def simulate(configs: tuple[str, ...], paths: str | None, months: str | None,
     finally:
         if how.client is not None:
             how.client.close(timeout=timeout)
+    for result, why in zip(results.values(), moved, strict=True):
+        if why and result.kernel.kernel == "numpy":  # why it is not on the compiled kernel
+            result.kernel = kernels.KernelChoice("numpy", why)
     review = Review(results, asked, level, tornado, tuple(history or ()), target)
     png = None
     if plot is not None or report_file is not None or kind == "html":

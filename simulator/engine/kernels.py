@@ -84,10 +84,20 @@ def unsupported(shape: ModelShape, monthly: tuple[str, ...] = ()) -> str | None:
 def common(configs: Sequence[Config]) -> list[Config]:
     """Scenarios compared with common random numbers must draw from the same streams: when
     they would not all run on the same kernel, they all run on the NumPy kernel."""
+    return shared(configs)[0]
+
+
+def shared(configs: Sequence[Config]) -> tuple[list[Config], list[str]]:
+    """:func:`common`, and for each config why it runs on the NumPy kernel when that is
+    because of the others or of a feature of its own ("" for the rest)."""
     from .runner import model_shape  # the runner imports this module
 
-    kinds = {choose(config, model_shape(config)).kernel for config in configs}
-    if len(kinds) <= 1:
-        return list(configs)
-    return [replace(config, simulation=replace(config.simulation, kernel="numpy"))
-            for config in configs]
+    choices = [choose(config, model_shape(config)) for config in configs]
+    if len({choice.kernel for choice in choices}) <= 1:
+        return list(configs), ["" for _ in configs]
+    why = next(choice.note for choice in choices if choice.kernel == "numpy")
+    moved = (why.replace("the compiled kernel does not cover", "shared with a scenario using")
+             if why else "shared with a scenario on the NumPy kernel")
+    return ([replace(config, simulation=replace(config.simulation, kernel="numpy"))
+             for config in configs],
+            [moved if choice.kernel == "compiled" else choice.note for choice in choices])
