@@ -252,7 +252,6 @@ def heading(review: Review) -> tuple[str, list[str]]:
 
 
 def _kernel(result: Result) -> str:
-    """``, compiled kernel`` (or the NumPy kernel with why the compiled one did not run);
-    nothing for the NumPy kernel asked for, or run where numba is not installed."""
-    choice = result.kernel
-    return f", {choice.describe()}" if choice.kernel != "numpy" or choice.note else ""
+    """``, compiled kernel`` or ``, numpy kernel``, with why the compiled one did not run
+    when it was the default or was asked for."""
+    return f", {result.kernel.describe()}"
