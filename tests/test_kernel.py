@@ -225,3 +225,20 @@ def test_scenarios_share_a_kernel(numba_installed: None, tmp_path: Any) -> None:
     result = CliRunner().invoke(simulate, [str(core), "--paths", "50", "-q"])
     assert "compiled kernel" in result.output.splitlines()[1]
 
+
+
+def test_a_worker_without_numba_is_one_error(monkeypatch: Any) -> None:
+    """A block sent to the compiled kernel where numba cannot be imported (a Dask worker
+    without the fast extra) fails with a RunError naming the fix, not an ImportError."""
+    import pickle
+    import sys
+
+    from simulator.engine.faults import RunError
+    from simulator.model.params import draw_uniforms
+
+    config = simulator.load_config(_config(months=3))
+    params = draw_uniforms(config, 10, 1).parameters()
+    monkeypatch.setitem(sys.modules, "simulator.model.kernel", None)  # import fails
+    with pytest.raises(RunError, match="needs numba where the blocks run") as info:
+        run_block(model_shape(config), "binomial", 3, params, 1, 0, kernel="compiled")
+    assert "--kernel numpy" in str(pickle.loads(pickle.dumps(info.value)))

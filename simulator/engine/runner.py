@@ -29,6 +29,7 @@ from ..model.step import ModelShape, simulate
 from . import kernels
 from .execution import BLOCK_PATHS as BLOCK_PATHS
 from .execution import Execution
+from .faults import RunError
 from .pool import Pool
 from .remote import run_remote
 from .results import Result, derive
@@ -53,7 +54,11 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
     :mod:`simulator.model.inversion`; goal seek uses it). ``kernel="compiled"`` runs the
     block on the compiled kernel (:mod:`simulator.model.kernel`; it covers no shocks)."""
     if kernel == "compiled":
-        from ..model.kernel import simulate_block  # imports numba: only when it runs
+        try:
+            from ..model.kernel import simulate_block  # imports numba: only when it runs
+        except ImportError as err:  # e.g. a Dask worker without the fast extra
+            raise RunError(f"the compiled kernel needs numba where the blocks run ({err}): "
+                           f"{kernels.INSTALL} there, or use --kernel numpy") from None
 
         return simulate_block(shape, params, flows_kind == "expected", cac_window, seed,
                               block, out, only_at)
