@@ -10,7 +10,7 @@ from scipy import stats
 
 pytest.importorskip("numba")
 
-from simulator.model import samplers  # noqa: E402
+from simulator.model import binomial_samplers, samplers  # noqa: E402
 
 DRAWS = 40_000
 ALPHA = 1e-4  # per test; each test is deterministic (fixed seed)
@@ -45,21 +45,63 @@ def chi_square_p(draws: np.ndarray, dist: stats.rv_discrete) -> float:
     return float(stats.chi2.sf(statistic, len(e) - 1))
 
 
-@pytest.mark.parametrize("lam", [1e-3, 0.5, 3.75, 9.99, 10.0, 37.0, 2500.0, 1e6])
+@pytest.mark.parametrize("lam", [1e-3, 0.5, 1.38, 1.39, 3.75, 5.17, 9.99, 15.1, 37.0, 38.5,
+                                 2500.0, 1e6])
 def test_poisson_matches_scipy(lam: float) -> None:
     state = samplers.seed_state(2026, int(lam * 1000) % 2**31)
     draws = samplers.poisson_many(state, np.full(DRAWS, lam))
     assert chi_square_p(draws, stats.poisson(lam)) > ALPHA
 
 
+def test_mixed_lanes_each_match_scipy() -> None:
+    """Means of every size side by side in the same lanes (the search covers the largest
+    inverted one, PTRS takes the rest): each mean's draws keep their law."""
+    means = np.array([0.2, 1.0, 4.0, 12.0, 30.0, 37.9, 60.0, 2500.0])
+    lam = np.tile(means, DRAWS)
+    draws = samplers.poisson_many(samplers.seed_state(9, 9), lam)
+    for k, mean in enumerate(means):
+        assert chi_square_p(draws[k::means.size], stats.poisson(mean)) > ALPHA, mean
+
+
+@pytest.mark.parametrize("lam", [0.01, 1.38, 5.16, 15.08, 38.0])
+def test_inversion_is_exactly_the_inverse_cdf(lam: float) -> None:
+    """Means up to INVERSION_MAX are drawn by inversion: each draw is scipy's ppf of its
+    own uniform, also where the search of the lanes ran out of steps and went on alone."""
+    keys = samplers.seed_state(5, int(lam * 100))
+    n = 200_000
+    draws = samplers.poisson_many(keys, np.full(n, lam))
+    u = _uniforms(keys, n)
+    expected = stats.poisson.ppf(u, lam)
+    near = np.abs(stats.poisson.cdf(expected, lam) - u) < 1e-12  # rounding at a step
+    assert (draws[~near] == expected[~near]).all()
+    steps = next(k for k, cover in samplers.STEPS if lam <= cover)
+    if lam > 1:
+        assert (draws >= steps).any()  # the lanes' search ran out and went on
+    assert chi_square_p(draws, stats.poisson(lam)) > ALPHA
+
+
 @pytest.mark.parametrize("n,p", [(1, 0.5), (60, 0.012), (65, 1e-6), (800, 0.0124),
                                  (900, 0.0112), (100, 0.5), (100, 0.97), (7, 0.999),
-                                 (50, 1 - 1e-9), (10**6, 0.3), (10**5, 1e-4)])
+                                 (50, 1 - 1e-9), (76, 0.5), (1000, 0.04), (10**6, 0.3),
+                                 (10**5, 1e-4)])
 def test_binomial_matches_scipy(n: int, p: float) -> None:
     state = samplers.seed_state(2026, n, int(p * 1e9))
-    draws = samplers.binomial_many(state, np.full(DRAWS, n), np.full(DRAWS, p))
+    draws = binomial_samplers.binomial_many(state, np.full(DRAWS, n), np.full(DRAWS, p))
     assert draws.min() >= 0 and draws.max() <= n
     assert chi_square_p(draws, stats.binom(n, p)) > ALPHA
+
+
+@pytest.mark.parametrize("n,p", [(65, 0.012), (200, 0.0069), (30, 0.5), (100, 0.97)])
+def test_binomial_inversion_is_exactly_the_inverse_cdf(n: int, p: float) -> None:
+    keys = samplers.seed_state(6, n)
+    size = 100_000
+    draws = binomial_samplers.binomial_many(keys, np.full(size, n), np.full(size, p))
+    u = _uniforms(keys, size)
+    small = min(p, 1 - p)
+    k = stats.binom.ppf(u, n, small)
+    near = np.abs(stats.binom.cdf(k, n, small) - u) < 1e-12
+    expected = n - k if p > 0.5 else k
+    assert (draws[~near] == expected[~near]).all()
 
 
 def test_edges_are_exact() -> None:
@@ -67,15 +109,30 @@ def test_edges_are_exact() -> None:
     assert (samplers.poisson_many(state, np.array([0.0, -1.0])) == 0).all()
     n = np.array([0, 5, 5, 5])
     p = np.array([0.3, 0.0, 1.0, -0.5])
-    assert samplers.binomial_many(state, n, p).tolist() == [0, 0, 5, 0]
+    assert binomial_samplers.binomial_many(state, n, p).tolist() == [0, 0, 5, 0]
 
 
-def test_uniforms_are_uniform_and_streams_keyed() -> None:
-    state = samplers.seed_state(3, 7)
-    many = samplers.poisson_many(state, np.full(20_000, 1e9)) - 1e9  # PTRS: 2 uniforms each
-    assert abs(many.mean()) < 5 * np.sqrt(1e9 / 20_000)
-    assert (samplers.seed_state(3, 7) == samplers.seed_state(3, 7)).all()
-    assert not (samplers.seed_state(3, 7) == samplers.seed_state(3, 8)).any()
-    assert not (samplers.seed_state(3, 7) == samplers.seed_state(4, 7)).any()
-    draws = np.array([samplers.uniform(state) for _ in range(50_000)])
-    assert stats.kstest(draws, "uniform").pvalue > ALPHA
+def test_uniforms_are_uniform_and_keyed() -> None:
+    keys = samplers.seed_state(3, 7)
+    assert (samplers.seed_state(3, 7) == keys).all()
+    assert not (samplers.seed_state(3, 8) == keys).any()
+    assert not (samplers.seed_state(4, 7) == keys).any()
+    # counters along each of their fields: paths, months, streams and attempts
+    size = 50_000
+    for field, top in enumerate((2**24, 2**16, 2**8, 2**16)):
+        fields = [np.zeros(size, dtype=np.int64) for _ in range(4)]
+        fields[field] = np.arange(size) % top
+        draws = samplers.uniforms(keys, *fields)
+        if top < size:  # each value repeats: test the distinct ones
+            draws = draws[:top]
+        assert stats.kstest(draws, "uniform").pvalue > ALPHA, field
+    # neighbouring counters are not correlated
+    first, second = _uniforms(keys, 20_000), _uniforms(keys, 20_000, month=1)
+    assert abs(np.corrcoef(first, second)[0, 1]) < 4 / np.sqrt(20_000)
+    assert abs(np.corrcoef(first[:-1], first[1:])[0, 1]) < 4 / np.sqrt(20_000)
+
+
+def _uniforms(keys: np.ndarray, n: int, month: int = 0) -> np.ndarray:
+    """The uniforms of paths 0..n-1 in ``month``, stream 0: those of ``poisson_many``."""
+    zeros = np.zeros(n, dtype=np.int64)
+    return samplers.uniforms(keys, np.arange(n), zeros + month, zeros, zeros)

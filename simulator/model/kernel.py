@@ -1,28 +1,29 @@
-"""The compiled kernel: SPEC section 4's month loop and its derived metrics, fused per path.
+"""The compiled kernel: SPEC section 4's month loop and its derived metrics, compiled.
 
-One compiled loop walks each path of a block through all its months with the state
-(customers, MRR, cash, growth factors) in registers, draws the flows with the exact samplers
-of :mod:`.samplers` from the path's own xoshiro256** stream keyed by (seed, block, path),
-writes the stored flows straight into the block's arrays and then derives the unit economics
-of the path from its own rows (:mod:`.kernel_economics`) while they are still in cache. No
-(paths, months) temporary is made besides the stored outputs.
+A block's paths go through their months in chunks of :data:`CHUNK` paths: for each month,
+one pass computes every path's means, the exact samplers of :mod:`.samplers` draw the
+chunk's counts at once (vectorised across paths), and a pass updates customers, MRR and
+cash and writes the stored flows; after the last month the unit economics of each path come
+from its own rows (:mod:`.kernel_economics`) while they are still in cache. No (paths,
+months) temporary is made besides the stored outputs.
 
 It covers the core model (one ``[acquisition]`` channel, any number of stages, binomial or
 expected flows, inputs drawn per path or per month, seasonality);
 :func:`simulator.engine.kernels.unsupported` names the first feature of a config it does not
-cover, and such a run uses the NumPy kernel. Its
-numbers are not the NumPy kernel's for the same seed (different generator and samplers),
-but they have the same law; they do not depend on the number of workers, and a path's first
-months do not depend on the horizon (a path draws its months in order from its own stream).
+cover, and such a run uses the NumPy kernel. Its numbers are not the NumPy kernel's for the
+same seed (other generator and samplers), but they have the same law. Every draw has its
+own counter (path, month, stream), so the numbers do not depend on the number of workers,
+a path's first months do not depend on the horizon, and a run that keeps only some months of
+the upper funnel draws it only there, with the numbers of a run that keeps everything.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 
 import numpy as np
 
+from .binomial_samplers import binomial_lanes, log_q
 from .flows import MAX_COUNT, too_many
 from .kernel_economics import (
     ARPA,
@@ -42,22 +43,14 @@ from .kernel_economics import (
     SALES_GROWTH,
     VISITOR_GROWTH,
     VISITORS,
-    month_inputs,
     path_economics,
 )
 from .params import Parameters
-from .samplers import (
-    binomial_first,
-    binomial_given,
-    jit,
-    poisson_first,
-    poisson_given,
-    seed_month,
-    seed_path,
-    seed_state,
-)
+from .samplers import jit, poisson_lanes, seed_state
 from .step import ModelShape
 
+#: paths walked through their months together: the samplers' lanes
+CHUNK = 64
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
              "burn_multiple", "nrr", "cohort_payback_months")
 
@@ -153,98 +146,111 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
            customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
            burn, nrr, cohort):
     n = per_path.shape[0]
-    key, upper_key = state[0], state[1]
-    upper_state = np.empty(4, dtype=np.uint64)  # the month's stream of the upper funnel
-    stops = np.zeros(stages)
-    stop_means = np.zeros(stages)
-    stop_firsts = np.zeros(stages)
+    k0, k1 = state[0], state[1]
+    lanes = min(CHUNK, n)
+    customers, mrr, cash = np.empty(lanes), np.empty(lanes), np.empty(lanes)
+    opening = np.empty((3, lanes))  # customers, MRR and cash at the start
+    growth = np.empty((4, lanes))  # visitors, marketing, sales, other opex: compounded
+    visitors, new_mean, new = np.empty(lanes), np.empty(lanes), np.empty(lanes)
+    churn, churn_before, log_qs = np.empty(lanes), np.empty(lanes), np.empty(lanes)
+    at_risk, churned = np.empty(lanes), np.empty(lanes)
+    stop_means, stops = np.zeros((stages, lanes)), np.zeros((stages, lanes))
+    vals = np.empty((per_path.shape[1], lanes))  # the chunk's inputs in the current month
+    v = np.empty(per_path.shape[1])  # one path's inputs in a month (its economics)
     scratch = np.empty((4, months))
-    v = np.empty(per_path.shape[1])  # the path's inputs in the current month
-    for i in range(n):
-        seed_path(state, key, i)
-        v[:] = per_path[i]
-        customers = v[CUSTOMERS]
-        if integer:
-            customers = float(np.rint(customers))
-        start_customers = customers
-        mrr = v[MRR] if mrr_given else customers * arpa_mean
-        start_mrr = mrr
-        cash = v[CASH]
-        start_cash = cash
-        f_visitors = f_marketing = f_sales = f_opex = 1.0
-        churn_before = -1.0  # the churn rate whose log(1 - rate) is at hand
-        log_q = 0.0
-        for t in range(months):
-            month_inputs(v, monthly, varying, i, t)
-            if t > 0:  # growth compounds month by month
-                f_visitors *= 1.0 + v[VISITOR_GROWTH]
-                f_marketing *= 1.0 + v[MARKETING_GROWTH]
-                f_sales *= 1.0 + v[SALES_GROWTH]
-                f_opex *= 1.0 + v[OPEX_GROWTH]
-            reach = v[VISITORS] * f_visitors * season[t]
-            if integer and not (reach <= MAX_COUNT and customers <= MAX_COUNT):
-                return True, reach if not reach <= MAX_COUNT else customers  # NaN too
-            # Poisson splitting: the units stopping short of each stage, then those
-            # reaching the last, are independent Poisson counts; the former only matter in
-            # the months whose upper funnel is kept, and come from the month's own stream
-            column = slot[t]
-            if integer and column >= 0:
-                seed_month(upper_state, upper_key, i, t)
-            mean = reach
-            draw_upper = integer and column >= 0
-            for k in range(stages):
-                rate = min(v[RATES + k], 1.0)
-                if draw_upper:
-                    stop_means[k] = reach * (1.0 - rate)
-                    stop_firsts[k] = poisson_first(stop_means[k])
-                reach = reach * rate
-                if not integer:
-                    stops[k] = reach  # expected flows: the count reaching stage k
-            churn = v[CHURN]
-            if season_churn:
-                churn = min(churn * season[t], 1.0)
-            before = customers
+    for first in range(0, n, lanes):
+        m = min(lanes, n - first)
+        for j in range(m):
+            i = first + j
+            start = per_path[i, CUSTOMERS]
             if integer:
-                if churn != churn_before:
-                    churn_before = churn
-                    log_q = math.log1p(-min(churn, 1.0 - churn)) if 0.0 < churn < 1.0 else 0.0
-                # every exponential of the month first, then the draws (see poisson_first)
-                at_risk = int(customers)
-                new_first = poisson_first(reach)
-                churn_first = binomial_first(at_risk, churn, log_q)
+                start = float(np.rint(start))
+            customers[j] = opening[0, j] = start
+            mrr[j] = opening[1, j] = per_path[i, MRR] if mrr_given else start * arpa_mean
+            cash[j] = opening[2, j] = per_path[i, CASH]
+            growth[:, j] = 1.0
+            churn_before[j] = -1.0  # the churn rate whose log(1 - rate) is at hand
+            log_qs[j] = 0.0
+            vals[:, j] = per_path[i]
+        for t in range(months):
+            column = slot[t]
+            draw_upper = integer and column >= 0
+            for w in range(varying.size):  # the inputs drawn per month: this month's
+                for j in range(m):
+                    vals[varying[w], j] = monthly[w, first + j, t]
+            # the month's means, lane by lane (Poisson splitting: the units stopping
+            # short of each stage, then those reaching the last, are independent Poisson
+            # counts; the former only matter in the months whose upper funnel is kept)
+            for j in range(m):
+                i = first + j
+                if t > 0:  # growth compounds month by month
+                    growth[0, j] *= 1.0 + vals[VISITOR_GROWTH, j]
+                    growth[1, j] *= 1.0 + vals[MARKETING_GROWTH, j]
+                    growth[2, j] *= 1.0 + vals[SALES_GROWTH, j]
+                    growth[3, j] *= 1.0 + vals[OPEX_GROWTH, j]
+                reach = vals[VISITORS, j] * growth[0, j] \
+                    * season[t]
+                if integer and not (reach <= MAX_COUNT and customers[j] <= MAX_COUNT):
+                    return True, reach if not reach <= MAX_COUNT else customers[j]  # NaN too
+                visitors[j] = reach
+                for k in range(stages):
+                    rate = min(vals[RATES + k, j], 1.0)
+                    if draw_upper:
+                        stop_means[k, j] = reach * (1.0 - rate)
+                    reach = reach * rate
+                    if not integer:
+                        stops[k, j] = reach  # expected flows: the count reaching stage k
+                new_mean[j] = reach
+                rate = vals[CHURN, j]
+                churn[j] = min(rate * season[t], 1.0) if season_churn else rate
+                if integer and churn[j] != churn_before[j]:
+                    churn_before[j] = churn[j]
+                    log_qs[j] = log_q(churn[j])
+                at_risk[j] = float(int(customers[j]))
+            if integer:  # the draws, every lane at once
                 if draw_upper:
                     for k in range(stages):
-                        stops[k] = poisson_given(upper_state, stop_means[k], stop_firsts[k])
-                new = float(poisson_given(state, reach, new_first))
-                churned = float(binomial_given(state, at_risk, churn, churn_first))
-            else:
-                new = reach
-                churned = customers * churn
-            if column >= 0:
-                if integer:
-                    count = new
-                    for k in range(stages - 1, 0, -1):
-                        count += stops[k]
-                        upper[k, i, column] = count
-                    upper[0, i, column] = count + stops[0]
-                else:
-                    upper[0, i, column] = mean
-                    for k in range(stages - 1):
-                        upper[k + 1, i, column] = stops[k]
-            customers = customers - churned + new
-            retained = 1.0 - churned / before if before > 0 else 0.0
-            mrr = mrr * retained * (1.0 + v[EXPANSION]) + new * v[ARPA]
-            spend = v[MARKETING] * f_marketing + v[SALES] * f_sales
-            cash = cash + mrr * v[MARGIN] - spend - v[OPEX] * f_opex
-            last[i, t] = new
-            churned_out[i, t] = churned
-            customers_out[i, t] = customers
-            mrr_out[i, t] = mrr
-            spend_out[i, t] = spend
-            cash_out[i, t] = cash
-        path_economics(v, monthly, varying, i, months, window, slot,
-                       start_customers, start_mrr, start_cash, last[i], churned_out[i],
-                       customers_out[i], mrr_out[i], spend_out[i], cash_out[i], scratch,
-                       cac[i], payback[i], ltv[i], ratio[i], runway[i], burn[i], nrr[i],
-                       cohort[i])
+                        poisson_lanes(stop_means[k, :m], stops[k, :m], k0, k1, first, t, k)
+                poisson_lanes(new_mean[:m], new[:m], k0, k1, first, t, stages)
+                binomial_lanes(at_risk[:m], churn[:m], log_qs[:m], churned[:m], k0, k1,
+                               first, t, stages + 1)
+            for j in range(m):
+                i = first + j
+                won = new[j] if integer else new_mean[j]
+                lost = churned[j] if integer else customers[j] * churn[j]
+                before = customers[j]
+                customers[j] = before - lost + won
+                retained = 1.0 - lost / before if before > 0 else 0.0
+                mrr[j] = mrr[j] * retained * (
+                    1.0 + vals[EXPANSION, j]) \
+                    + won * vals[ARPA, j]
+                spend = vals[MARKETING, j] * growth[1, j] \
+                    + vals[SALES, j] * growth[2, j]
+                cash[j] = cash[j] + mrr[j] * vals[MARGIN, j] \
+                    - spend - vals[OPEX, j] * growth[3, j]
+                last[i, t] = won
+                churned_out[i, t] = lost
+                customers_out[i, t] = customers[j]
+                mrr_out[i, t] = mrr[j]
+                spend_out[i, t] = spend
+                cash_out[i, t] = cash[j]
+                if column >= 0:
+                    if integer:
+                        count = won
+                        for k in range(stages - 1, 0, -1):
+                            count += stops[k, j]
+                            upper[k, i, column] = count
+                        upper[0, i, column] = count + stops[0, j]
+                    else:
+                        upper[0, i, column] = visitors[j]
+                        for k in range(stages - 1):
+                            upper[k + 1, i, column] = stops[k, j]
+        for j in range(m):  # the chunk's rows are still in cache
+            i = first + j
+            v[:] = per_path[i]
+            path_economics(v, monthly, varying, i, months, window, slot, opening[0, j],
+                           opening[1, j], opening[2, j], last[i], churned_out[i],
+                           customers_out[i], mrr_out[i], spend_out[i], cash_out[i], scratch,
+                           cac[i], payback[i], ltv[i], ratio[i], runway[i], burn[i], nrr[i],
+                           cohort[i])
     return False, 0.0

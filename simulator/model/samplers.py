@@ -1,19 +1,28 @@
-"""Exact samplers for the compiled kernel: xoshiro256**, Poisson and binomial (numba).
+"""Exact samplers for the compiled kernel, over lanes of paths at once (numba).
 
 Every function here is compiled with numba when the ``fast`` extra is installed
 (:data:`AVAILABLE`); without numba they stay plain Python (correct, slow, and never chosen by
-the engine). The generator is xoshiro256** (Blackman and Vigna), its 256-bit state a
-``uint64[4]`` array seeded from a :class:`numpy.random.SeedSequence` keyed by name, so a
-stream is fixed by its keys whichever process draws it.
+the engine).
 
-The samplers are exact (no normal approximation) and chosen for the sizes the funnel has:
+**Uniforms** are counter-based: the uniform of (path, month, stream, attempt) under a block's
+two 64-bit keys (from a :class:`numpy.random.SeedSequence` keyed by seed and block) is the
+counter times the golden gamma plus the first key, through the SplitMix64 finalizer, xored
+with the second key and through the finalizer again. There is no state to carry, so a path's
+numbers depend on nothing but its keys and counters: the same on 1 or N workers or on Dask,
+its first months the same whatever the horizon, and a month that is not kept need not be
+drawn. And a lane's draw is straight-line code, which LLVM vectorizes across lanes.
 
-- Poisson: inversion by sequential search from 0 (``exp(-lam)`` and the ratio recurrence)
-  below :data:`POISSON_INVERSION`, Hormann's transformed rejection with squeeze (PTRS, the
-  algorithm NumPy uses) above it; inversion costs ``lam + 1`` steps and no setup, PTRS a
-  fixed setup of a square root and a logarithm and about 1.2 iterations.
-- Binomial: ``p > 1/2`` by symmetry; inversion from 0 (NumPy's, with its restart bound)
-  while ``n p`` is below :data:`BINOMIAL_INVERSION`, Hormann's BTRS above it.
+**Samplers** are exact (no normal approximation):
+
+- Poisson with means up to :data:`INVERSION_MAX`: inversion by sequential search, a fixed
+  number of steps K for every lane (8, 16, 32 or 64: the smallest whose tail beyond K has
+  probability below 1e-4 at the largest mean of the lanes), branch-free so that the lanes
+  run in SIMD registers; a lane whose uniform lies beyond the K-th term continues the same
+  search one step at a time.
+- Poisson above it: Hormann's PTRS (the algorithm NumPy uses); the first proposal and its
+  squeeze test for every lane at once, the exact acceptance test and further proposals for
+  the lanes the squeeze leaves.
+- Binomial: in :mod:`.binomial_samplers`.
 """
 
 from __future__ import annotations
@@ -33,13 +42,19 @@ except ImportError:  # the ``fast`` extra is not installed
     numba = None
 
 AVAILABLE = numba is not None
-POISSON_INVERSION = 10.0  # means below this are drawn by inversion
-BINOMIAL_INVERSION = 10.0  # n * min(p, 1 - p) below this: inversion; else BTRS
-#: 1/k for the inversion searches: a multiplication per step instead of a division
-_RECIPROCALS = 1.0 / np.maximum(np.arange(64, dtype=np.float64), 1.0)
+#: the largest mean (Poisson) or n min(p, 1 - p) (binomial) drawn by inversion
+INVERSION_MAX = 38.0
+#: the steps of the branch-free search, and the largest mean each covers
+STEPS = ((8, 1.38), (16, 5.16), (32, 15.08), (64, INVERSION_MAX))
+#: 1/k for the searches: a multiplication per step instead of a division
+RECIPROCALS = 1.0 / np.maximum(np.arange(256, dtype=np.float64), 1.0)
 #: log(k!) for k < 1024 (math.lgamma(k + 1), read from a table in the rejection tests)
 _LOG_FACTORIALS = np.array([math.lgamma(k + 1.0) for k in range(1024)])
-
+#: 2^-k, for exp(-x) = 2^-k exp(r)
+_POW2 = np.array([2.0 ** -k for k in range(1100)])
+_LN2_HI, _LN2_LO = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+_GAMMA = 0x9E3779B97F4A7C15
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2^-53
 
 
 def jit(function: Callable[..., Any]) -> Any:
@@ -50,7 +65,7 @@ def jit(function: Callable[..., Any]) -> Any:
 
 def inline(function: Callable[..., Any]) -> Any:
     """:func:`jit`, inlined into its callers (small functions of the inner loops: no call,
-    and no reference counting of the arrays passed)."""
+    constants propagate into them, and no reference counting of the arrays passed)."""
     return _compile(function, {"inline": "always"})
 
 
@@ -64,7 +79,8 @@ def _compile(function: Callable[..., Any], options: dict[str, Any]) -> Any:
 
 
 def seed_state(seed: int | np.random.SeedSequence, *keys: int) -> np.ndarray:
-    """The xoshiro256** state (``uint64[4]``) of the stream keyed by ``keys`` under ``seed``.
+    """Four 64-bit words (``uint64[4]``) keyed by ``keys`` under ``seed``: the first two are
+    the keys of :func:`uniform_at`.
 
     >>> bool((seed_state(11, 3) == seed_state(11, 3)).all())
     True
@@ -73,235 +89,209 @@ def seed_state(seed: int | np.random.SeedSequence, *keys: int) -> np.ndarray:
     words = tuple(w for key in keys for w in (key & 0xFFFFFFFF, key >> 32))
     sequence = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 0x6B65726E,
                                                                 *words))
-    state = sequence.generate_state(4, np.uint64)
-    if not state.any():  # the one state xoshiro cannot leave
-        state[0] = np.uint64(1)
-    return state
+    return sequence.generate_state(4, np.uint64)
 
 
 @inline
-def _log_factorial(k: float) -> float:
-    return float(_LOG_FACTORIALS[int(k)]) if k < 1024 else math.lgamma(k + 1.0)
-
-
-@inline
-def _splitmix64(x: Any) -> tuple[Any, Any]:
-    """SplitMix64: the next state and its output (how xoshiro states are seeded)."""
-    x = x + np.uint64(0x9E3779B97F4A7C15)
-    z = x
+def _mix(z: Any) -> Any:
+    """The SplitMix64 finalizer (a bijection of 64-bit words)."""
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x, z ^ (z >> np.uint64(31))
+    return z ^ (z >> np.uint64(31))
 
 
 @inline
-def seed_path(s: np.ndarray, key: Any, path: int) -> None:
-    """Set ``s`` to the xoshiro256** state of path ``path`` of the stream keyed ``key``
-    (``uint64``): four SplitMix64 outputs from ``key`` plus an odd multiple of the path.
-    Each path then has its own stream, so its draws depend on nothing but its keys."""
-    x = key + np.uint64(path) * np.uint64(0xD1342543DE82EF95)
-    for j in range(4):
-        x, s[j] = _splitmix64(x)
+def counter(path: int, month: int, stream: int) -> Any:
+    """The counter of attempt 0 of (path, month, stream); attempt ``a`` is ``counter + a``.
+    Paths below 2^24, months below 2^16, streams below 256, attempts below 2^16."""
+    return (np.uint64(path) << np.uint64(40)) | (np.uint64(month) << np.uint64(24)) \
+        | (np.uint64(stream) << np.uint64(16))
 
 
 @inline
-def seed_month(s: np.ndarray, key: Any, path: int, month: int) -> None:
-    """Set ``s`` to the state of month ``month`` of path ``path`` of the stream keyed
-    ``key``: month-addressed streams, drawn only in the months that need them."""
-    x = key + np.uint64(path) * np.uint64(0xD1342543DE82EF95) \
-        + np.uint64(month + 1) * np.uint64(0xAF251AF3B0F025B5)
-    for j in range(4):
-        x, s[j] = _splitmix64(x)
+def uniform_at(k0: Any, k1: Any, count: Any) -> float:
+    """The uniform in [0, 1) (53 random bits) of counter ``count`` under keys (k0, k1)."""
+    z = _mix(k0 + count * np.uint64(_GAMMA))
+    z = _mix(z ^ k1)
+    return float(z >> np.uint64(11)) * _TO_UNIT
 
 
 @inline
-def _rotl(x: Any, k: Any) -> Any:
-    return (x << k) | (x >> (np.uint64(64) - k))
+def exp_neg(x: float) -> float:
+    """``exp(-x)`` for 0 <= x < 700 (within 4e-16 relative), written to vectorize."""
+    k = math.floor(x * 1.4426950408889634 + 0.5)
+    r = (k * _LN2_HI - x) + k * _LN2_LO  # -x + k ln 2, |r| <= ln(2) / 2
+    p = 1.0 + r * (1.0 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120 + r * (
+        1 / 720 + r * (1 / 5040 + r * (1 / 40320 + r * (1 / 362880 + r * (
+            1 / 3628800 + r * (1 / 39916800 + r / 479001600)))))))))))
+    return p * _POW2[int(k)]
 
 
 @inline
-def next_u64(s: np.ndarray) -> Any:
-    """The next 64 random bits of state ``s`` (advanced in place)."""
-    s0, s1, s2, s3 = s[0], s[1], s[2], s[3]
-    result = _rotl(s1 * np.uint64(5), np.uint64(7)) * np.uint64(9)
-    t = s1 << np.uint64(17)
-    s2 ^= s0
-    s3 ^= s1
-    s1 ^= s2
-    s0 ^= s3
-    s2 ^= t
-    s3 = _rotl(s3, np.uint64(45))
-    s[0], s[1], s[2], s[3] = s0, s1, s2, s3
-    return result
+def steps_for(largest: float) -> int:
+    """The steps of the search for means up to ``largest`` (0: above :data:`INVERSION_MAX`)."""
+    for steps, cover in STEPS:
+        if largest <= cover:
+            return steps
+    return 0
 
 
 @inline
-def uniform(s: np.ndarray) -> float:
-    """A uniform double in [0, 1) with 53 random bits."""
-    return float(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+def _poisson_search(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int,
+                    month: int, stream: int, head: int, tail: int) -> None:
+    """Every lane's inversion, ``head + tail`` steps each (constants once inlined, at most
+    32 each: the search unrolls and the lanes vectorize); a lane that ends at the last step
+    is finished later."""
+    for i in range(lam.size):
+        m = lam[i]
+        m = m if 0.0 < m <= INVERSION_MAX else 0.0
+        p = exp_neg(m)
+        left = uniform_at(k0, k1, counter(path0 + i, month, stream)) - p
+        k = 0.0
+        for j in range(1, head + 1):  # loops of at most 32 steps unroll
+            k += 1.0 if left > 0.0 else 0.0
+            p *= m * RECIPROCALS[j]
+            left -= p
+        for j in range(head + 1, head + tail + 1):
+            k += 1.0 if left > 0.0 else 0.0
+            p *= m * RECIPROCALS[j]
+            left -= p
+        out[i] = k
 
 
 @inline
-def poisson(s: np.ndarray, lam: float) -> int:
-    """One Poisson(lam) draw (0 for lam <= 0)."""
-    return poisson_given(s, lam, poisson_first(lam))
-
-
-@inline
-def poisson_first(lam: float) -> float:
-    """What :func:`poisson_given` needs besides the mean: ``exp(-lam)`` where the draw is
-    by inversion, else 0. Computing it for several draws before making them lets their
-    exponentials overlap instead of each waiting for the branches of the draw before."""
-    return math.exp(-lam) if 0.0 < lam < POISSON_INVERSION else 0.0
-
-
-@inline
-def poisson_given(s: np.ndarray, lam: float, first: float) -> int:
-    """:func:`poisson` given ``first = poisson_first(lam)``."""
-    if not lam > 0.0:
-        return 0
-    if lam < POISSON_INVERSION:
-        u = uniform(s)
+def _poisson_search_from_zero(m: float, u: float, k0: Any, k1: Any, count: Any) -> float:
+    """The same search as :func:`_poisson_search`, to its end (one lane)."""
+    first = exp_neg(m)
+    attempt = 0
+    while True:
         p = first
+        left = u - p
         k = 0
-        while u > p:
-            u -= p
+        stuck = False
+        while left > 0.0:
             k += 1
-            p *= lam * _RECIPROCALS[k] if k < 64 else lam / k
-            if p <= 0.0:  # rounding left u beyond the last term: start again
-                u = uniform(s)
-                p = first
-                k = 0
-        return k
-    return _poisson_ptrs(s, lam)
+            p *= m * RECIPROCALS[k] if k < 256 else m / k
+            left -= p
+            if p <= 0.0 and left > 0.0:  # rounding left u beyond the last term
+                stuck = True
+                break
+        if not stuck:
+            return float(k)
+        attempt += 1  # start again with a fresh uniform
+        u = uniform_at(k0, k1, count + np.uint64(attempt + 64))
 
 
 @jit
-def _poisson_ptrs(s: np.ndarray, lam: float) -> int:
-    """Hormann's PTRS (1993), as NumPy's ``random_poisson_ptrs``; for lam >= 10."""
-    slam = math.sqrt(lam)
-    loglam = -1.0  # log(lam), computed on the first draw that needs it
-    b = 0.931 + 2.53 * slam
-    a = -0.059 + 0.02483 * b
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
-    vr = 0.9277 - 3.6224 / (b - 2.0)
+def poisson_lanes(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int,
+                  month: int, stream: int) -> None:
+    """A Poisson(lam[i]) count into ``out[i]`` for every lane (0 where lam <= 0); lane i is
+    path ``path0 + i``."""
+    largest = 0.0  # the largest mean drawn by inversion
+    above = False  # whether some mean is not
+    for i in range(lam.size):
+        m = lam[i]
+        if m <= INVERSION_MAX:
+            largest = max(largest, m)
+        else:
+            above = True
+    steps = steps_for(largest)
+    if steps == 8:
+        _poisson_search(lam, out, k0, k1, path0, month, stream, 8, 0)
+    elif steps == 16:
+        _poisson_search(lam, out, k0, k1, path0, month, stream, 16, 0)
+    elif steps == 32:
+        _poisson_search(lam, out, k0, k1, path0, month, stream, 32, 0)
+    else:
+        _poisson_search(lam, out, k0, k1, path0, month, stream, 32, 32)
+    if above:
+        _ptrs_squeeze(lam, out, k0, k1, path0, month, stream)
+    for i in range(lam.size):  # the lanes not finished above
+        m = lam[i]
+        if not m > 0.0:
+            out[i] = 0.0
+        elif m <= INVERSION_MAX:
+            if out[i] >= steps:
+                count = counter(path0 + i, month, stream)
+                out[i] = _poisson_search_from_zero(m, uniform_at(k0, k1, count), k0, k1,
+                                                   count)
+        elif out[i] < 0.0:
+            out[i] = _ptrs_rest(m, k0, k1, counter(path0 + i, month, stream))
+
+
+@inline
+def _ptrs_constants(lam: float) -> tuple[float, float, float, float]:
+    b = 0.931 + 2.53 * math.sqrt(lam)
+    return (b, -0.059 + 0.02483 * b, 1.1239 + 1.1328 / (b - 3.4),
+            0.9277 - 3.6224 / (b - 2.0))
+
+
+@inline
+def _ptrs_squeeze(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int,
+                  month: int, stream: int) -> None:
+    """PTRS's first proposal for every lane whose mean is above :data:`INVERSION_MAX`,
+    kept where its squeeze accepts it; -1 where the rest of the algorithm must decide
+    (:func:`_ptrs_rest`). The other lanes keep their ``out``."""
+    for i in range(lam.size):
+        m = max(lam[i], INVERSION_MAX)
+        b, a, _, vr = _ptrs_constants(m)
+        count = counter(path0 + i, month, stream)
+        u = uniform_at(k0, k1, count) - 0.5
+        v = uniform_at(k0, k1, count + np.uint64(1))
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + m + 0.43)
+        drawn = k if (us >= 0.07 and v <= vr) else -1.0
+        out[i] = drawn if lam[i] > INVERSION_MAX else out[i]
+
+
+@jit
+def _ptrs_rest(lam: float, k0: Any, k1: Any, count: Any) -> float:
+    """Hormann's PTRS (1993) for lam > 10 from its first proposal (attempts 0 and 1 of
+    ``count``), as NumPy's ``random_poisson_ptrs``."""
+    b, a, invalpha, vr = _ptrs_constants(lam)
+    loglam = math.log(lam)
+    attempt = 0
     while True:
-        u = uniform(s) - 0.5
-        v = uniform(s)
+        u = uniform_at(k0, k1, count + np.uint64(attempt)) - 0.5
+        v = uniform_at(k0, k1, count + np.uint64(attempt + 1))
+        attempt += 2
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
-            return int(k)
+            return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if loglam < 0.0:
-            loglam = math.log(lam)
         # NumPy's log(v) + log(invalpha) - log(a / us^2 + b), as one logarithm
-        if math.log(v * invalpha / (a / (us * us) + b)) <= -lam + k * loglam - _log_factorial(k):
-            return int(k)
+        if math.log(v * invalpha / (a / (us * us) + b)) <= -lam + k * loglam - log_factorial(k):
+            return k
 
 
 @inline
-def binomial(s: np.ndarray, n: int, p: float) -> int:
-    """One Binomial(n, p) draw (``p`` clipped to [0, 1])."""
-    return binomial_logq(s, n, p, math.log1p(-min(p, 1.0 - p)) if 0.0 < p < 1.0 else 0.0)
+def log_factorial(k: float) -> float:
+    return float(_LOG_FACTORIALS[int(k)]) if k < 1024 else math.lgamma(k + 1.0)
 
 
-@inline
-def binomial_logq(s: np.ndarray, n: int, p: float, log_q: float) -> int:
-    """:func:`binomial` given ``log_q = log(1 - min(p, 1 - p))`` (computed once for a
-    probability drawn once per path)."""
-    return binomial_given(s, n, p, binomial_first(n, p, log_q))
-
-
-@inline
-def binomial_first(n: int, p: float, log_q: float) -> float:
-    """What :func:`binomial_given` needs besides ``n`` and ``p``: ``(1 - p)^n``
-    (``p <= 1/2``, else ``p^n``) where the draw is by inversion, else 0 (see
-    :func:`poisson_first`)."""
-    if n <= 0 or not 0.0 < p < 1.0 or n * min(p, 1.0 - p) >= BINOMIAL_INVERSION:
-        return 0.0
-    return math.exp(n * log_q)
-
-
-@inline
-def binomial_given(s: np.ndarray, n: int, p: float, first: float) -> int:
-    """:func:`binomial_logq` given ``first = binomial_first(n, p, log_q)``."""
-    if n <= 0 or not p > 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    small = min(p, 1.0 - p)
-    if n * small < BINOMIAL_INVERSION:
-        k = _binomial_inversion(s, n, small, first)
-    else:
-        k = _binomial_btrs(s, n, small)
-    return n - k if p > 0.5 else k
-
-
-@inline
-def _binomial_inversion(s: np.ndarray, n: int, p: float, qn: float) -> int:
-    """Sequential search from 0, as NumPy's ``random_binomial_inversion`` (p <= 1/2, and
-    ``qn = (1 - p)^n``), with a multiplication by 1/x per step."""
-    q = 1.0 - p
-    ratio = p / q
-    mean = n * p
-    x = 0
-    px = qn
-    u = uniform(s)
-    while u > px:
-        x += 1
-        # NumPy's bound min(n, mean + 10 sqrt(mean q + 1)), its square root only when needed
-        if x > n or (x > mean + 10.0 and x > mean + 10.0 * math.sqrt(mean * q + 1.0)):
-            x = 0
-            px = qn
-            u = uniform(s)
-        else:
-            u -= px
-            px *= (n - x + 1) * ratio * (_RECIPROCALS[x] if x < 64 else 1.0 / x)
-    return x
+#: lanes per call of the samplers from the helpers below (the kernel uses its chunks)
+LANES = 256
 
 
 @jit
-def _binomial_btrs(s: np.ndarray, n: int, p: float) -> int:
-    """Hormann's BTRS (1993) with the exact acceptance test; p <= 1/2, n p >= 10."""
-    q = 1.0 - p
-    spq = math.sqrt(n * p * q)
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * p
-    c = n * p + 0.5
-    vr = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
-    lpq = math.log(p / q)
-    m = math.floor((n + 1) * p)
-    h = _log_factorial(m) + _log_factorial(n - m)
-    while True:
-        u = uniform(s) - 0.5
-        v = uniform(s)
-        us = 0.5 - abs(u)
-        k = math.floor((2.0 * a / us + b) * u + c)
-        if k < 0 or k > n:
-            continue
-        if us >= 0.07 and v <= vr:
-            return int(k)
-        v = math.log(v * alpha / (a / (us * us) + b))
-        if v <= h - _log_factorial(k) - _log_factorial(n - k) + (k - m) * lpq:
-            return int(k)
+def poisson_many(keys: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """One Poisson draw per mean, draw i as path i of month 0, stream 0 (for tests and
+    benchmarks)."""
+    out = np.empty(lam.size)
+    for start in range(0, lam.size, LANES):
+        stop = min(start + LANES, lam.size)
+        poisson_lanes(lam[start:stop], out[start:stop], keys[0], keys[1], start, 0, 0)
+    return out.astype(np.int64)
 
 
 @jit
-def poisson_many(s: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """One Poisson draw per mean (for tests and benchmarks)."""
-    out = np.empty(lam.size, dtype=np.int64)
-    for i in range(lam.size):
-        out[i] = poisson(s, lam[i])
-    return out
-
-
-@jit
-def binomial_many(s: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """One binomial draw per (n, p) pair (for tests and benchmarks)."""
-    out = np.empty(n.size, dtype=np.int64)
-    for i in range(n.size):
-        out[i] = binomial(s, n[i], p[i])
+def uniforms(keys: np.ndarray, paths: np.ndarray, months: np.ndarray, streams: np.ndarray,
+             attempts: np.ndarray) -> np.ndarray:
+    """The uniform of each (path, month, stream, attempt) (for tests)."""
+    out = np.empty(paths.size)
+    for i in range(paths.size):
+        out[i] = uniform_at(keys[0], keys[1], counter(paths[i], months[i], streams[i])
+                            + np.uint64(attempts[i]))
     return out
