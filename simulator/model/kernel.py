@@ -49,8 +49,8 @@ from .params import Parameters
 from .samplers import jit, poisson_lanes, seed_state
 from .step import ModelShape
 
-#: paths walked through their months together: the samplers' lanes
-CHUNK = 64
+#: paths walked through their months together: the lanes of the samplers
+CHUNK = 128
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
              "burn_multiple", "nrr", "cohort_payback_months")
 
