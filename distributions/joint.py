@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import special
 
+from ._compiled import COMPILED_FROM, wanted
 from .base import DistributionError, FloatArray
+
+T = TypeVar("T")
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 METHODS = ("random", "lhs", "sobol")
@@ -158,19 +163,52 @@ def correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
     pearson = 2.0 * np.sin(np.pi * target / 6.0)
     root = root_seed(seed)
     base = special.ndtri(np.arange(1, n + 1) / (n + 1))
-    scores = np.column_stack([stream(root, "iman-conover", name).permutation(base)
-                              for name in involved])
+    compiled = wanted(n)
+    if compiled:  # each name's permutation of the scores in a row, then one transpose
+        from ._ranks_compiled import rearrange, transpose
+
+        permuted = np.empty((len(involved), n))
+
+        def permute(j: int) -> FloatArray:
+            permuted[j] = base  # permutation(base) is a copy of base, shuffled in place
+            stream(root, "iman-conover", involved[j]).shuffle(permuted[j])
+            return permuted[j]
+
+        _map(permute, range(len(involved)), n)
+        scores = transpose(permuted)
+        del permuted
+    else:
+        scores = np.column_stack([stream(root, "iman-conover", name).permutation(base)
+                                  for name in involved])
     sample_corr = np.corrcoef(scores, rowvar=False)
     whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
     correlated = scores @ whiten.T @ _psd_factor(pearson).T
-    for j, name in enumerate(involved):
-        # the k-th smallest value goes where the k-th smallest score is: one argsort of the
-        # scores and one sort of the values (the ranks themselves are never needed)
-        order = np.argsort(correlated[:, j], kind="stable")
-        rearranged = np.empty(n)
-        rearranged[order] = np.sort(out[name])
-        out[name] = rearranged
+    del scores
+    # the k-th smallest value goes where the k-th smallest score is: one stable argsort of
+    # the scores and one sort of the values per column (the ranks themselves are never needed)
+    if compiled:
+        columns = transpose(correlated)
+        del correlated
+        moved = _map(lambda j: rearrange(columns[j], out[involved[j]]), range(len(involved)), n)
+    else:
+        def move(j: int) -> FloatArray:
+            rearranged = np.empty(n)
+            order = np.argsort(correlated[:, j], kind="stable")
+            rearranged[order] = np.sort(out[involved[j]])
+            return rearranged
+
+        moved = _map(move, range(len(involved)), n)
+    out.update(zip(involved, moved, strict=True))
     return out
+
+
+def _map(function: Callable[[T], FloatArray], items: Iterable[T], n: int) -> list[FloatArray]:
+    """``function`` over ``items``, on threads (up to 4) when there are ``n`` >= 50,000 values a
+    column (NumPy's sorts and permutations and the compiled functions release the GIL)."""
+    if n < COMPILED_FROM:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return list(pool.map(function, items))
 
 
 def ar1_uniforms(rng: np.random.Generator, n: int, months: int,

@@ -1,0 +1,40 @@
+"""numba, when the ``fast`` extra is installed: found without importing it, loaded on first use.
+
+Only large arrays take the compiled paths (importing numba and loading the cached machine code
+costs about 0.3 s once per process), so a plain run never imports it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+#: arrays at least this long take the compiled paths when numba is installed
+COMPILED_FROM = 50_000
+
+
+@functools.cache
+def available() -> bool:
+    """Whether numba is installed (without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def wanted(size: int) -> bool:
+    """Whether an array of ``size`` values should take a compiled path."""
+    return size >= COMPILED_FROM and available()
+
+
+def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit`` with IEEE division, cached on disk where the cache directory is
+    writable (in memory otherwise)."""
+    import numba
+
+    def compile_(function: Callable[..., Any]) -> Any:
+        try:
+            return numba.njit(cache=True, error_model="numpy", **options)(function)
+        except RuntimeError:  # no writable cache location
+            return numba.njit(error_model="numpy", **options)(function)
+
+    return compile_
