@@ -81,6 +81,15 @@ def ndtri(p: float, coefficients: FloatArray) -> float:
 
 
 @jit(parallel=True)
+def normal_quantiles(q: FloatArray, rationals: FloatArray) -> FloatArray:
+    """:func:`ndtri` of each value of ``q`` (in (0, 1)); for tests."""
+    out = np.empty_like(q)
+    for i in numba.prange(q.size):
+        out[i] = ndtri(q[i], rationals)
+    return out
+
+
+@jit(parallel=True)
 def _evaluate(q: FloatArray, coef: FloatArray, kind: np.ndarray, rationals: FloatArray,
               out: FloatArray, finish: np.ndarray) -> None:
     """``x`` where the table alone is exact (``finish`` TABLE), else ``logit(x)``'s estimate

@@ -244,4 +244,5 @@ def sample_joint(specs: Mapping[str, Any], n: int, seed: SeedLike = None,
     root = root_seed(seed)
     uniforms = design_uniforms(list(dists), n, root, method)
     uniforms = correlate(uniforms, correlations or {}, root)
-    return pd.DataFrame({name: dist.ppf(uniforms[name]) for name, dist in dists.items()})
+    values = _map(lambda name: dists[name].ppf(uniforms[name]), list(dists), n)
+    return pd.DataFrame(dict(zip(dists, values, strict=True)))
