@@ -182,19 +182,20 @@ def correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
                                   for name in involved])
     sample_corr = np.corrcoef(scores, rowvar=False)
     whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
-    correlated = scores @ whiten.T @ _psd_factor(pearson).T
+    # scores @ whiten.T @ factor.T, written column by column (Fortran order: the same numbers,
+    # and each column contiguous for its sort)
+    correlated = np.empty((n, len(involved)), order="F")
+    np.matmul(scores @ whiten.T, _psd_factor(pearson).T, out=correlated)
     del scores
+    columns = correlated.T
     # the k-th smallest value goes where the k-th smallest score is: one stable argsort of
     # the scores and one sort of the values per column (the ranks themselves are never needed)
     if compiled:
-        columns = transpose(correlated)
-        del correlated
         moved = _map(lambda j: rearrange(columns[j], out[involved[j]]), range(len(involved)), n)
     else:
         def move(j: int) -> FloatArray:
             rearranged = np.empty(n)
-            order = np.argsort(correlated[:, j], kind="stable")
-            rearranged[order] = np.sort(out[involved[j]])
+            rearranged[np.argsort(columns[j], kind="stable")] = np.sort(out[involved[j]])
             return rearranged
 
         moved = _map(move, range(len(involved)), n)

@@ -127,6 +127,38 @@ def test_compiled_rank_step_gives_the_numpy_numbers(numba_installed: None, monke
         assert np.array_equal(compiled[name], plain[name]), name
 
 
+def _reference_correlate(uniforms: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+    """The rank step as it was before it was compiled: the oracle for its numbers."""
+    from distributions.joint import _psd_factor, correlation_matrix, root_seed, stream
+
+    involved = sorted({name for pair in TARGETS for name in pair})
+    n = len(uniforms[involved[0]])
+    pearson = 2.0 * np.sin(np.pi * correlation_matrix(involved, TARGETS) / 6.0)
+    root = root_seed(seed)
+    base = special.ndtri(np.arange(1, n + 1) / (n + 1))
+    scores = np.column_stack([stream(root, "iman-conover", name).permutation(base)
+                              for name in involved])
+    sample_corr = np.corrcoef(scores, rowvar=False)
+    whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
+    correlated = scores @ whiten.T @ _psd_factor(pearson).T
+    out = dict(uniforms)
+    for j, name in enumerate(involved):
+        rearranged = np.empty(n)
+        rearranged[np.argsort(correlated[:, j], kind="stable")] = np.sort(uniforms[name])
+        out[name] = rearranged
+    return out
+
+
+@pytest.mark.parametrize("n", [100, 5000, LARGE])
+def test_rank_step_gives_the_numbers_it_gave_before(n: int) -> None:
+    """Bit for bit against the former code, compiled or not."""
+    u = design_uniforms(["a", "b", "c", "d", "e"], n, seed=17)
+    expected = _reference_correlate(u, 17)
+    got = correlate(u, TARGETS, seed=17)
+    for name in u:
+        assert np.array_equal(got[name], expected[name]), name
+
+
 def test_numpy_paths_run_on_large_arrays(numpy_only: None) -> None:
     specs = {"a": {"dist": "beta", "mean": 0.2, "sd": 0.04},
              "b": {"dist": "pert", "low": 0.4, "mode": 0.5, "high": 0.6},
