@@ -48,11 +48,12 @@ def _bucket(value: float, low: float, scale: float, last: int) -> int:
 @jit(nogil=True)
 def _spread(keys: FloatArray, index: np.ndarray, start: int, stop: int, buckets: int,
             counts: np.ndarray, out: FloatArray, out_index: np.ndarray) -> bool:
-    """Counting-sort ``keys[start:stop]`` (and ``index``, if not empty) into ``buckets``
-    equal-width buckets, stably, into the same positions of ``out`` (and ``out_index``).
-    False, with nothing written, when one bucket would hold more than :data:`CROWDED`
-    values and ``buckets`` is the segment's length (a second level would not help)."""
-    keep = index.size > 0
+    """Counting-sort ``keys[start:stop]`` into ``buckets`` equal-width buckets, stably, into
+    the same positions of ``out``, and their ``index`` (the positions themselves if it is
+    empty) into ``out_index`` unless that is empty. False, with nothing written, when one
+    bucket would hold more than :data:`CROWDED` values and ``buckets`` is the segment's
+    length (a second level would not help)."""
+    keep, identity = out_index.size > 0, index.size == 0
     low, high = keys[start], keys[start]
     for i in range(start + 1, stop):
         low, high = min(low, keys[i]), max(high, keys[i])
@@ -71,7 +72,7 @@ def _spread(keys: FloatArray, index: np.ndarray, start: int, stop: int, buckets:
         counts[b] = position + 1
         out[position] = keys[i]
         if keep:
-            out_index[position] = index[i]
+            out_index[position] = i if identity else index[i]
     return True
 
 
@@ -90,8 +91,7 @@ def _bucket_sort(values: FloatArray, index: np.ndarray) -> FloatArray:
     coarse = max(1, min(4096, n // 512))
     counts = np.empty(max(coarse, n // coarse * 4) + 1, np.int64)
     staged, staged_index = np.empty(n), np.empty(n if keep else 0, np.int64)
-    identity = np.arange(n) if keep else np.empty(0, np.int64)
-    _spread(values, identity, 0, n, coarse, counts, staged, staged_index)
+    _spread(values, np.empty(0, np.int64), 0, n, coarse, counts, staged, staged_index)
     starts = np.zeros(coarse + 1, np.int64)
     starts[1:] = counts[:coarse]  # after the scatter, each bucket's count is its end
     out = np.empty(n)

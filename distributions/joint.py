@@ -246,4 +246,5 @@ def sample_joint(specs: Mapping[str, Any], n: int, seed: SeedLike = None,
     uniforms = design_uniforms(list(dists), n, root, method)
     uniforms = correlate(uniforms, correlations or {}, root)
     values = _map(lambda name: dists[name].ppf(uniforms[name]), list(dists), n)
-    return pd.DataFrame(dict(zip(dists, values, strict=True)))
+    # each column a new array of its own: no need to copy them into one block
+    return pd.DataFrame(dict(zip(dists, values, strict=True)), copy=False)
