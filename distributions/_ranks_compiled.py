@@ -127,14 +127,30 @@ def _bucket_sort(values: FloatArray, index: np.ndarray) -> FloatArray:
 
 
 @jit(nogil=True)
+def stable_argsort(values: FloatArray) -> np.ndarray:
+    """NumPy's ``argsort(values, kind="stable")``."""
+    order = np.empty(values.size, np.int64)
+    _bucket_sort(values, order)
+    return order
+
+
+@jit(nogil=True)
+def sort(values: FloatArray) -> FloatArray:
+    """NumPy's ``sort(values)``."""
+    return _bucket_sort(values, np.empty(0, np.int64))
+
+
+@jit(nogil=True)
+def place(order: np.ndarray, ordered: FloatArray) -> FloatArray:
+    """``out`` with ``out[order] = ordered``."""
+    out = np.empty(ordered.size)
+    for k in range(ordered.size):
+        out[order[k]] = ordered[k]
+    return out
+
+
+@jit(nogil=True)
 def rearrange(scores: FloatArray, values: FloatArray) -> FloatArray:
     """``values`` rearranged so that the k-th smallest sits where the k-th smallest score is
     (ties among the scores in index order, as a stable argsort)."""
-    n = values.size
-    order = np.empty(n, np.int64)
-    _bucket_sort(scores, order)
-    ordered = _bucket_sort(values, np.empty(0, np.int64))
-    out = np.empty(n)
-    for k in range(n):
-        out[order[k]] = ordered[k]
-    return out
+    return place(stable_argsort(scores), sort(values))
