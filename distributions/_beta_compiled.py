@@ -17,13 +17,19 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
-import numba
 import numpy as np
 from scipy import special
 
 from ._compiled import jit
 from .base import FloatArray
+
+prange: Any
+try:
+    from numba import prange
+except ImportError:  # without numba this module still imports (doctests) and is never used
+    prange = range
 
 SPAN = 8.0  # the table covers normal scores in [-SPAN, SPAN]
 NODES = 1025
@@ -84,7 +90,7 @@ def ndtri(p: float, coefficients: FloatArray) -> float:
 def normal_quantiles(q: FloatArray, rationals: FloatArray) -> FloatArray:
     """:func:`ndtri` of each value of ``q`` (in (0, 1)); for tests."""
     out = np.empty_like(q)
-    for i in numba.prange(q.size):
+    for i in prange(q.size):
         out[i] = ndtri(q[i], rationals)
     return out
 
@@ -94,7 +100,7 @@ def _evaluate(q: FloatArray, coef: FloatArray, kind: np.ndarray, rationals: Floa
               out: FloatArray, finish: np.ndarray) -> None:
     """``x`` where the table alone is exact (``finish`` TABLE), else ``logit(x)``'s estimate
     (``finish`` NEWTON) or nothing usable (``finish`` SCIPY)."""
-    for i in numba.prange(q.size):
+    for i in prange(q.size):
         p = q[i]
         how = SCIPY
         value = math.nan

@@ -28,8 +28,12 @@ def wanted(size: int) -> bool:
 
 def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
     """``numba.njit`` with IEEE division, cached on disk where the cache directory is
-    writable (in memory otherwise)."""
-    import numba
+    writable (in memory otherwise); without numba the function stays as it is (the modules
+    still import, and are never used)."""
+    try:
+        import numba
+    except ImportError:
+        return lambda function: function
 
     def compile_(function: Callable[..., Any]) -> Any:
         try:

@@ -11,11 +11,18 @@ so columns run in parallel on threads.
 
 from __future__ import annotations
 
-import numba
+from typing import Any
+
 import numpy as np
 
 from ._compiled import jit
 from .base import FloatArray
+
+prange: Any
+try:
+    from numba import prange
+except ImportError:  # without numba this module still imports (doctests) and is never used
+    prange = range
 
 CROWDED = 32  # more values than this in one bucket: sort the column by merge sort instead
 
@@ -27,12 +34,12 @@ def transpose(matrix: FloatArray) -> FloatArray:
     out = np.empty((columns, rows))
     block = 4096
     if rows >= columns:
-        for start in numba.prange((rows + block - 1) // block):
+        for start in prange((rows + block - 1) // block):
             for i in range(start * block, min(rows, (start + 1) * block)):
                 for j in range(columns):
                     out[j, i] = matrix[i, j]
     else:
-        for start in numba.prange((columns + block - 1) // block):
+        for start in prange((columns + block - 1) // block):
             stop = min(columns, (start + 1) * block)
             for i in range(rows):
                 for j in range(start * block, stop):
