@@ -77,8 +77,8 @@ def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
         from ._beta_compiled import NEWTON, TABLE, evaluate
 
         out, finish = evaluate(a, b, flat)
-        rest = np.flatnonzero(finish != TABLE)
-        if rest.size:  # logit(x) from the table as a Newton start, or nothing usable
+        if finish.any():  # (TABLE is 0) the rest: logit(x) as a Newton start, or nothing
+            rest = np.flatnonzero(finish != TABLE)
             out[rest] = _solve(a, b, flat[rest], (out[rest], finish[rest] == NEWTON))
         return out.reshape(qa.shape)
     return _solve(a, b, flat, None).reshape(qa.shape)

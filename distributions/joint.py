@@ -8,12 +8,13 @@ exactly stratified and every marginal stays exact, with or without correlation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
@@ -177,55 +178,78 @@ def _correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
         return out, []
     pearson = 2.0 * np.sin(np.pi * target / 6.0)
     root = root_seed(seed)
-    base = special.ndtri(np.arange(1, n + 1) / (n + 1))
     compiled = wanted(n)
-    if compiled:  # each name's permutation of the scores in a row, then one transpose
+    if compiled:
         from ._ranks_compiled import place, sort, stable_argsort, transpose
+    with _pool(n) as pool:
+        base = special.ndtri(np.arange(1, n + 1) / (n + 1))  # normal scores of ranks 1..n
+        permuted = np.empty((len(involved), n))  # a row per name, transposed below
+        permuting = [pool.submit(_permute, permuted[j], base, stream(root, "iman-conover", name))
+                     for j, name in enumerate(involved)]
 
-        permuted = np.empty((len(involved), n))
+        def prepare(name: str) -> FloatArray:  # the values' side does not need the scores
+            return transforms.get(name, _same)(sort(out[name]) if compiled
+                                               else np.sort(out[name]))
 
-        def permute(j: int) -> FloatArray:
-            permuted[j] = base  # permutation(base) is a copy of base, shuffled in place
-            stream(root, "iman-conover", involved[j]).shuffle(permuted[j])
-            return permuted[j]
-
-        _map(permute, range(len(involved)), n)
-        scores = transpose(permuted)
+        ready = [pool.submit(prepare, name) for name in involved]
+        for done in permuting:
+            done.result()
+        scores = transpose(permuted) if compiled else np.ascontiguousarray(permuted.T)
         del permuted
-    else:
-        scores = np.column_stack([stream(root, "iman-conover", name).permutation(base)
-                                  for name in involved])
-    sample_corr = np.corrcoef(scores, rowvar=False)
-    whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
-    # scores @ whiten.T @ factor.T, written column by column (Fortran order: the same numbers,
-    # and each column contiguous for its sort)
-    correlated = np.empty((n, len(involved)), order="F")
-    np.matmul(scores @ whiten.T, _psd_factor(pearson).T, out=correlated)
-    del scores
-    columns = correlated.T
-    # the k-th smallest value goes where the k-th smallest score is: one stable argsort of
-    # the scores and one sort of the values per column (the ranks themselves are never needed)
-    def move(j: int) -> FloatArray:
-        name = involved[j]
-        transform = transforms.get(name, _same)
-        if compiled:
-            return place(stable_argsort(columns[j]), transform(sort(out[name])))
-        rearranged = np.empty(n)
-        rearranged[np.argsort(columns[j], kind="stable")] = transform(np.sort(out[name]))
-        return rearranged
+        sample_corr = np.corrcoef(scores, rowvar=False)
+        whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
+        # scores @ whiten.T @ factor.T, written column by column (Fortran order: the same
+        # numbers, and each column contiguous for its sort)
+        correlated = np.empty((n, len(involved)), order="F")
+        np.matmul(scores @ whiten.T, _psd_factor(pearson).T, out=correlated)
+        del scores
+        columns = correlated.T
 
-    moved = _map(move, range(len(involved)), n)
-    out.update(zip(involved, moved, strict=True))
+        # the k-th smallest value goes where the k-th smallest score is: one stable argsort
+        # of the scores and one sort of the values per column (never the ranks themselves)
+        def move(j: int) -> FloatArray:
+            if compiled:
+                return place(stable_argsort(columns[j]), ready[j].result())
+            rearranged = np.empty(n)
+            rearranged[np.argsort(columns[j], kind="stable")] = ready[j].result()
+            return rearranged
+
+        moving = [pool.submit(move, j) for j in range(len(involved))]
+        out.update((name, done.result()) for name, done in zip(involved, moving, strict=True))
     return out, involved
 
 
-def _map(function: Callable[[T], FloatArray], items: Iterable[T], n: int) -> list[FloatArray]:
-    """``function`` over ``items``, on threads (up to 4) when there are ``n`` >= 50,000 values a
-    column (NumPy's sorts and permutations and the compiled functions release the GIL)."""
+def _permute(row: FloatArray, base: FloatArray, rng: np.random.Generator) -> None:
+    """``row`` becomes ``rng.permutation(base)``: a copy of ``base``, shuffled in place."""
+    row[:] = base
+    rng.shuffle(row)
+
+
+class _Inline:
+    """An executor that runs each task when it is submitted."""
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(function(*args))
+        return future
+
+
+@contextlib.contextmanager
+def _pool(n: int) -> Iterator[ThreadPoolExecutor | _Inline]:
+    """Threads (up to 4) for columns of ``n`` >= 50,000 values (NumPy's sorts and
+    permutations and the compiled functions release the GIL), else the calling thread.
+    Tasks start in the order submitted."""
     if n < COMPILED_FROM:
-        return [function(item) for item in items]
+        yield _Inline()
+        return
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return list(pool.map(function, items))
+        yield pool
+
+
+def _map(function: Callable[[T], FloatArray], items: Iterable[T], n: int) -> list[FloatArray]:
+    """``function`` over ``items``, on threads for columns of ``n`` >= 50,000 values."""
+    with _pool(n) as pool:
+        return [done.result() for done in [pool.submit(function, item) for item in items]]
 
 
 def ar1_uniforms(rng: np.random.Generator, n: int, months: int,
