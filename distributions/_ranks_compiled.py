@@ -11,6 +11,7 @@ so columns run in parallel on threads.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -95,6 +96,12 @@ def _bucket_sort(values: FloatArray, index: np.ndarray) -> FloatArray:
     if n < 2:
         index[:] = 0
         return values.copy()
+    for i in range(n):
+        if not math.isfinite(values[i]):  # NaN or infinite: no equal-width buckets
+            order = np.argsort(values, kind="mergesort")
+            if keep:
+                index[:] = order
+            return values[order]
     coarse = max(1, min(4096, n // 512))
     counts = np.empty(max(coarse, n // coarse * 4) + 1, np.int64)
     staged, staged_index = np.empty(n), np.empty(n if keep else 0, np.int64)

@@ -100,18 +100,21 @@ def test_compiled_normal_quantile_matches_ndtri(numba_installed: None) -> None:
 
 
 @pytest.mark.parametrize("n", [2, 3, 7, 1000, 70_000])
-@pytest.mark.parametrize("kind", ["normal", "uniform", "ties", "cauchy", "crowded"])
+@pytest.mark.parametrize("kind", ["normal", "uniform", "ties", "cauchy", "crowded",
+                                  "not finite"])
 def test_bucket_sort_is_numpys_stable_sort(numba_installed: None, n: int, kind: str) -> None:
     from distributions._ranks_compiled import rearrange
 
     rng = np.random.default_rng(n)
     scores = {"normal": rng.standard_normal(n), "uniform": rng.random(n),
               "ties": np.round(rng.standard_normal(n), 1), "cauchy": rng.standard_cauchy(n),
-              "crowded": np.where(rng.random(n) < 0.999, rng.random(n) * 1e-9, 1.0)}[kind]
+              "crowded": np.where(rng.random(n) < 0.999, rng.random(n) * 1e-9, 1.0),
+              "not finite": np.where(rng.random(n) < 0.3, [np.nan, np.inf, -np.inf][n % 3],
+                                     rng.standard_normal(n))}[kind]
     values = rng.permutation(scores)  # the same kind of values, ties included
     expected = np.empty(n)
     expected[np.argsort(scores, kind="stable")] = np.sort(values)
-    assert np.array_equal(rearrange(scores, values), expected)
+    assert np.array_equal(rearrange(scores, values), expected, equal_nan=True)
 
 
 @pytest.mark.parametrize("method", ["random", "lhs"])
