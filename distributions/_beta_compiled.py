@@ -1,16 +1,22 @@
 """The compiled inverse of the regularized incomplete beta function (numba, the ``fast`` extra).
 
-A value ``q`` goes to its normal score ``z`` (Wichura's AS241, accurate to about 1e-16), then
-to ``logit(x)`` by a quintic Hermite interpolation on a table of 1,025 exact values per
-``(alpha, beta)`` (with their first and second derivatives in ``z``), then to ``x``: about
-10 ns a value, on every core. No Newton step is needed where the table is exact enough: when
-a shape pair's table is built, each of its intervals is checked at its midpoint against
-``betaincinv``, through the same path the values take, and the check's error plus a bound on
-what the rounding of ``z`` and of ``logit(x)`` can add must stay below :data:`TOLERANCE` (in
-``logit(x)``, so below about 1e-14 relative in both ``x`` and ``1 - x``). The other intervals
-(tiny shapes, where ``x`` moves much faster than ``z``, and the far tails) give a starting
-point for the NumPy Newton step of :mod:`distributions.beta_inverse` (:data:`NEWTON`) or are
-left to ``betaincinv`` (:data:`SCIPY`, and every ``q`` outside the table's ``[-8, 8]``).
+Two tables of exact values per ``(alpha, beta)`` (from ``betaincinv``, with their first and
+second derivatives), each read by quintic Hermite interpolation, on every core:
+
+- central: ``x`` against ``q`` itself, 1,024 intervals of width 1/1024: about 8 ns a value;
+- everywhere else: ``q`` goes to its normal score ``z`` (Wichura's AS241, accurate to about
+  1e-16), then to ``logit(x)`` on 1,024 intervals of ``z`` in [-8, 8], then to ``x``: about
+  25 ns a value.
+
+No Newton step is needed where a table is exact enough: when a shape pair's tables are built,
+each interval is checked against ``betaincinv`` (at its midpoint, through the same path the
+values take, for ``logit(x)``; at a quarter, half and three quarters for ``x``), and the
+check's error plus a bound on what rounding can add must stay below :data:`TOLERANCE` (1e-14
+relative to the smaller of ``x`` and ``1 - x``; half that for the central table). The other
+intervals (the ends of the central one, tiny shapes, where ``x`` moves much faster than ``z``,
+and the far tails) give a starting point for the NumPy Newton step of
+:mod:`distributions.beta_inverse` (:data:`NEWTON`) or are left to ``betaincinv``
+(:data:`SCIPY`, and every ``q`` beyond the normal scores' [-8, 8]).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ except ImportError:  # without numba this module still imports (doctests) and is
 SPAN = 8.0  # the table covers normal scores in [-SPAN, SPAN]
 NODES = 1025
 STEP = 2.0 * SPAN / (NODES - 1)
+CENTRAL = 1024  # the table in q has intervals of 1/CENTRAL
 TABLE, NEWTON, SCIPY = 0, 1, 2  # how a value in an interval is finished
 TOLERANCE = 1e-14  # bound on the error in logit(x) of a value finished by the table alone
 START = 1e-9  # bound on the error in logit(x) of a Newton step's starting point
@@ -96,15 +103,24 @@ def normal_quantiles(q: FloatArray, rationals: FloatArray) -> FloatArray:
 
 
 @jit(parallel=True)
-def _evaluate(q: FloatArray, coef: FloatArray, kind: np.ndarray, rationals: FloatArray,
-              out: FloatArray, finish: np.ndarray) -> None:
-    """``x`` where the table alone is exact (``finish`` TABLE), else ``logit(x)``'s estimate
+def _evaluate(q: FloatArray, coef: FloatArray, kind: np.ndarray, central: FloatArray,
+              central_kind: np.ndarray, rationals: FloatArray, out: FloatArray,
+              finish: np.ndarray) -> None:
+    """``x`` where a table alone is exact (``finish`` TABLE), else ``logit(x)``'s estimate
     (``finish`` NEWTON) or nothing usable (``finish`` SCIPY)."""
     for i in prange(q.size):
         p = q[i]
         how = SCIPY
         value = math.nan
         if 0.0 < p < 1.0:
+            position = p * CENTRAL
+            j = int(position)
+            if central_kind[j] == TABLE:  # x itself, in q: no normal score, no exp
+                t = position - j
+                out[i] = central[j, 0] + t * (central[j, 1] + t * (central[j, 2] + t * (
+                    central[j, 3] + t * (central[j, 4] + t * central[j, 5]))))
+                finish[i] = TABLE
+                continue
             position = (ndtri(p, rationals) + SPAN) / STEP
             if 0.0 <= position < NODES - 1:
                 j = int(position)
@@ -132,54 +148,84 @@ def _sides(alpha: float, beta: float, p: FloatArray, c: FloatArray
     return np.where(lower, x, 1.0 - y), np.where(lower, 1.0 - x, y)
 
 
-@functools.lru_cache(maxsize=64)  # 57 kB each
-def table(alpha: float, beta: float) -> tuple[FloatArray, np.ndarray]:
-    """Each interval's quintic in ``t`` (six coefficients) and how its values are finished."""
+def _quintic(f: FloatArray, d: FloatArray, e: FloatArray) -> FloatArray:
+    """Each interval's quintic in ``t`` from the values ``f`` at the nodes and the first and
+    second derivatives ``d``, ``e`` (scaled to an interval of length 1)."""
+    f0, f1, d0, d1, e0, e1 = f[:-1], f[1:], d[:-1], d[1:], e[:-1], e[1:]
+    rise = f1 - f0
+    return np.column_stack([
+        f0, d0, 0.5 * e0,
+        10.0 * rise - 6.0 * d0 - 4.0 * d1 - 1.5 * e0 + 0.5 * e1,
+        -15.0 * rise + 8.0 * d0 + 7.0 * d1 + 1.5 * e0 - e1,
+        6.0 * rise - 3.0 * d0 - 3.0 * d1 - 0.5 * e0 + 0.5 * e1])
+
+
+@functools.lru_cache(maxsize=64)  # 106 kB each
+def table(alpha: float, beta: float) -> tuple[FloatArray, np.ndarray, FloatArray, np.ndarray]:
+    """The tables' quintics in ``t`` (six coefficients an interval) and how each interval's
+    values are finished: ``logit(x)`` in normal scores, then ``x`` in ``q`` (central)."""
     z = np.linspace(-SPAN, SPAN, NODES)
     x, y = _sides(alpha, beta, special.ndtr(z), special.ndtr(-z))
+    log_beta = special.betaln(alpha, beta)
     with np.errstate(all="ignore"):
         log_x, log_y = np.log(x), np.log(y)
         logit = log_x - log_y
         # d logit / dz = phi(z) / (x (1 - x) pdf(x)); its derivative follows from dx/dz
-        slope = np.exp(-0.5 * z * z - _LOG_ROOT_2PI + special.betaln(alpha, beta)
-                       - alpha * log_x - beta * log_y)
+        slope = np.exp(-0.5 * z * z - _LOG_ROOT_2PI + log_beta - alpha * log_x - beta * log_y)
         curve = slope * (-z - slope * (alpha * y - beta * x))
-        f0, f1, d0, d1 = logit[:-1], logit[1:], STEP * slope[:-1], STEP * slope[1:]
-        e0, e1 = STEP**2 * curve[:-1], STEP**2 * curve[1:]
-        rise = f1 - f0
-        coef = np.column_stack([
-            f0, d0, 0.5 * e0,
-            10.0 * rise - 6.0 * d0 - 4.0 * d1 - 1.5 * e0 + 0.5 * e1,
-            -15.0 * rise + 8.0 * d0 + 7.0 * d1 + 1.5 * e0 - e1,
-            6.0 * rise - 3.0 * d0 - 3.0 * d1 - 0.5 * e0 + 0.5 * e1])
+        coef = _quintic(logit, STEP * slope, STEP**2 * curve)
     finite = np.isfinite(logit) & np.isfinite(slope) & np.isfinite(curve) & (x > 0) & (y > 0)
     usable = finite[:-1] & finite[1:] & np.isfinite(coef).all(axis=1)
     coef[~usable] = 0.0
     # the check: each interval's midpoint, through the path a value takes
     q = special.ndtr(z[:-1] + 0.5 * STEP)
     estimate = np.empty_like(q)
-    _evaluate(q, coef, np.full(q.size, NEWTON, np.int8), _RATIONALS, estimate,
-              np.empty(q.size, np.int8))
+    _evaluate(q, coef, np.full(q.size, NEWTON, np.int8), np.zeros((CENTRAL, 6)),
+              np.full(CENTRAL, SCIPY, np.int8), _RATIONALS, estimate, np.empty(q.size, np.int8))
     x_mid, y_mid = _sides(alpha, beta, q, 1.0 - q)
     with np.errstate(all="ignore"):
         error = np.abs(estimate - (np.log(x_mid) - np.log(y_mid)))
         # what the rounding of z (a few ulps) and of logit(x) can add anywhere in the interval
         reach = np.maximum(np.abs(z[:-1]), np.abs(z[1:])) + 1.0
         rounding = (4.0 * _EPS * np.maximum(slope[:-1], slope[1:]) * reach
-                    + _EPS * np.maximum(np.abs(f0), np.abs(f1)))
+                    + _EPS * np.maximum(np.abs(logit[:-1]), np.abs(logit[1:])))
         kind = np.where(usable & (error + rounding <= TOLERANCE), TABLE,
                         np.where(usable & (error <= START), NEWTON, SCIPY)).astype(np.int8)
-    for array in (coef, kind):
+    central, central_kind = _central(alpha, beta, log_beta)
+    for array in (coef, kind, central, central_kind):
         array.setflags(write=False)
-    return coef, kind
+    return coef, kind, central, central_kind
+
+
+def _central(alpha: float, beta: float, log_beta: float) -> tuple[FloatArray, np.ndarray]:
+    """``x`` against ``q`` itself, on intervals of ``1/CENTRAL``: the intervals where, at a
+    quarter, half and three quarters of the way, it agrees with ``betaincinv`` to half of
+    :data:`TOLERANCE` relative to the smaller of ``x`` and ``1 - x`` (rounding included) are
+    TABLE; the ends (and tiny shapes) fail and go through the normal scores."""
+    q = np.arange(CENTRAL + 1) / CENTRAL
+    x, y = _sides(alpha, beta, q, 1.0 - q)
+    with np.errstate(all="ignore"):
+        # dx/dq = 1 / pdf(x); d2x/dq2 = -(d log pdf / dx) / pdf(x)^2
+        slope = np.exp(log_beta - (alpha - 1.0) * np.log(x) - (beta - 1.0) * np.log(y))
+        curve = -((alpha - 1.0) / x - (beta - 1.0) / y) * slope * slope
+        coef = _quintic(x, slope / CENTRAL, curve / CENTRAL**2)
+        ok = np.isfinite(coef).all(axis=1) & (x[:-1] > 0) & (y[1:] > 0)
+        for t in (0.25, 0.5, 0.75):
+            at = (np.arange(CENTRAL) + t) / CENTRAL
+            x_at, y_at = _sides(alpha, beta, at, 1.0 - at)
+            value = coef[:, 0] + t * (coef[:, 1] + t * (coef[:, 2] + t * (
+                coef[:, 3] + t * (coef[:, 4] + t * coef[:, 5]))))
+            error = np.abs(value - x_at) + 2.0 * np.spacing(x_at)
+            ok &= error <= 0.5 * TOLERANCE * np.minimum(x_at, y_at)
+    coef[~ok] = 0.0
+    return coef, np.where(ok, TABLE, SCIPY).astype(np.int8)
 
 
 def evaluate(alpha: float, beta: float, q: FloatArray) -> tuple[FloatArray, np.ndarray]:
     """Each value of ``q`` (1-d): ``x`` where ``finish`` is :data:`TABLE`, else ``logit(x)``
     as a Newton start (:data:`NEWTON`) or nothing usable (:data:`SCIPY`)."""
-    coef, kind = table(alpha, beta)
     q = np.ascontiguousarray(q, dtype=np.float64)
     out = np.empty_like(q)
     finish = np.empty(q.size, np.int8)
-    _evaluate(q, coef, kind, _RATIONALS, out, finish)
+    _evaluate(q, *table(alpha, beta), _RATIONALS, out, finish)
     return out, finish
