@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,11 @@ def available() -> bool:
 def wanted(size: int) -> bool:
     """Whether an array of ``size`` values should take a compiled path."""
     return size >= COMPILED_FROM and available()
+
+
+def on_main_thread() -> bool:
+    """Whether the caller is the main thread: only it enters numba's parallel loops."""
+    return threading.current_thread() is threading.main_thread()
 
 
 def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._compiled import jit
+from ._compiled import jit, on_main_thread
 from .base import FloatArray
 
 prange: Any
@@ -28,23 +28,40 @@ except ImportError:  # without numba this module still imports (doctests) and is
 CROWDED = 32  # more values than this in one bucket: sort the column by merge sort instead
 
 
-@jit(parallel=True)
-def transpose(matrix: FloatArray) -> FloatArray:
-    """A C-contiguous copy of ``matrix.T``, by blocks of the longer side on every core."""
+@jit(inline="always")
+def _transpose_block(matrix: FloatArray, out: FloatArray, block: int, size: int) -> None:
     rows, columns = matrix.shape
-    out = np.empty((columns, rows))
-    block = 4096
     if rows >= columns:
-        for start in prange((rows + block - 1) // block):
-            for i in range(start * block, min(rows, (start + 1) * block)):
-                for j in range(columns):
-                    out[j, i] = matrix[i, j]
+        for i in range(block * size, min(rows, (block + 1) * size)):
+            for j in range(columns):
+                out[j, i] = matrix[i, j]
     else:
-        for start in prange((columns + block - 1) // block):
-            stop = min(columns, (start + 1) * block)
-            for i in range(rows):
-                for j in range(start * block, stop):
-                    out[j, i] = matrix[i, j]
+        stop = min(columns, (block + 1) * size)
+        for i in range(rows):
+            for j in range(block * size, stop):
+                out[j, i] = matrix[i, j]
+
+
+@jit(parallel=True)
+def _transpose_parallel(matrix: FloatArray, out: FloatArray, size: int) -> None:
+    for block in prange((max(matrix.shape) + size - 1) // size):
+        _transpose_block(matrix, out, block, size)
+
+
+@jit(nogil=True)
+def _transpose_serial(matrix: FloatArray, out: FloatArray, size: int) -> None:
+    for block in range((max(matrix.shape) + size - 1) // size):
+        _transpose_block(matrix, out, block, size)
+
+
+def transpose(matrix: FloatArray) -> FloatArray:
+    """A C-contiguous copy of ``matrix.T``, by blocks of the longer side (on every core
+    from the main thread, see :func:`distributions._beta_compiled._evaluate`)."""
+    out = np.empty(matrix.shape[::-1])
+    if on_main_thread():
+        _transpose_parallel(matrix, out, 4096)
+    else:
+        _transpose_serial(matrix, out, 4096)
     return out
 
 

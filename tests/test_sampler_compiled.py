@@ -198,3 +198,19 @@ def test_sample_joint_is_the_inverse_cdfs_of_the_correlated_uniforms(n: int) -> 
     u = correlate(design_uniforms(list(specs), n, root), pairs, root)
     for name, spec in specs.items():
         assert np.array_equal(df[name].to_numpy(), distributions.parse(spec).ppf(u[name])), name
+
+
+def test_other_threads_get_the_same_numbers(numba_installed: None) -> None:
+    """Off the main thread the compiled loops run serially (numba's parallel loops are entered
+    from the main thread only): the same values, bit for bit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributions._ranks_compiled import transpose
+
+    q = _probabilities(8, LARGE)
+    matrix = np.random.default_rng(8).random((LARGE, 5))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        beta = pool.submit(beta_ppf, 19.8, 79.2, q).result()
+        flipped = pool.submit(transpose, matrix).result()
+    assert np.array_equal(beta, beta_ppf(19.8, 79.2, q), equal_nan=True)
+    assert np.array_equal(flipped, transpose(matrix)) and np.array_equal(flipped, matrix.T)
