@@ -102,49 +102,48 @@ def normal_quantiles(q: FloatArray, rationals: FloatArray) -> FloatArray:
     return out
 
 
-@jit(inline="always")
-def _one(p: float, coef: FloatArray, kind: np.ndarray, central: FloatArray,
-         central_kind: np.ndarray, rationals: FloatArray) -> tuple[float, int]:
-    """``x`` where a table alone is exact (finished TABLE), else ``logit(x)``'s estimate
-    (NEWTON) or nothing usable (SCIPY)."""
-    if not 0.0 < p < 1.0:
-        return math.nan, SCIPY
-    position = p * CENTRAL
-    j = int(position)
-    if central_kind[j] == TABLE:  # x itself, in q: no normal score, no exp
-        t = position - j
-        return central[j, 0] + t * (central[j, 1] + t * (central[j, 2] + t * (
-            central[j, 3] + t * (central[j, 4] + t * central[j, 5])))), TABLE
-    position = (ndtri(p, rationals) + SPAN) / STEP
-    if not 0.0 <= position < NODES - 1:
-        return math.nan, SCIPY
-    j = int(position)
-    t = position - j
-    value = coef[j, 0] + t * (coef[j, 1] + t * (coef[j, 2] + t * (
-        coef[j, 3] + t * (coef[j, 4] + t * coef[j, 5]))))
-    how = kind[j]
-    if how == TABLE:
-        e = math.exp(-abs(value))
-        value = (1.0 if value >= 0.0 else e) / (1.0 + e)
-    return value, how
+@jit(nogil=True)
+def _evaluate_range(q: FloatArray, coef: FloatArray, kind: np.ndarray, central: FloatArray,
+                    central_kind: np.ndarray, rationals: FloatArray, out: FloatArray,
+                    finish: np.ndarray, start: int, stop: int) -> None:
+    """``x`` where a table alone is exact (``finish`` TABLE), else ``logit(x)``'s estimate
+    (``finish`` NEWTON) or nothing usable (``finish`` SCIPY), for ``q[start:stop]``."""
+    for i in range(start, stop):
+        p = q[i]
+        how = SCIPY
+        value = math.nan
+        if 0.0 < p < 1.0:
+            position = p * CENTRAL
+            j = int(position)
+            if central_kind[j] == TABLE:  # x itself, in q: no normal score, no exp
+                t = position - j
+                out[i] = central[j, 0] + t * (central[j, 1] + t * (central[j, 2] + t * (
+                    central[j, 3] + t * (central[j, 4] + t * central[j, 5]))))
+                finish[i] = TABLE
+                continue
+            position = (ndtri(p, rationals) + SPAN) / STEP
+            if 0.0 <= position < NODES - 1:
+                j = int(position)
+                t = position - j
+                value = coef[j, 0] + t * (coef[j, 1] + t * (coef[j, 2] + t * (
+                    coef[j, 3] + t * (coef[j, 4] + t * coef[j, 5]))))
+                how = kind[j]
+                if how == TABLE:
+                    e = math.exp(-abs(value))
+                    value = (1.0 if value >= 0.0 else e) / (1.0 + e)
+        out[i] = value
+        finish[i] = how
 
 
 @jit(parallel=True)
 def _evaluate_parallel(q: FloatArray, coef: FloatArray, kind: np.ndarray, central: FloatArray,
                        central_kind: np.ndarray, rationals: FloatArray, out: FloatArray,
                        finish: np.ndarray) -> None:
-    """:func:`_one` of each value of ``q``, on every core."""
-    for i in prange(q.size):
-        out[i], finish[i] = _one(q[i], coef, kind, central, central_kind, rationals)
-
-
-@jit(nogil=True)
-def _evaluate_serial(q: FloatArray, coef: FloatArray, kind: np.ndarray, central: FloatArray,
-                     central_kind: np.ndarray, rationals: FloatArray, out: FloatArray,
-                     finish: np.ndarray) -> None:
-    """:func:`_one` of each value of ``q``, on the calling thread (without the GIL)."""
-    for i in range(q.size):
-        out[i], finish[i] = _one(q[i], coef, kind, central, central_kind, rationals)
+    """:func:`_evaluate_range` over all of ``q``, by blocks on every core."""
+    block = 4096
+    for b in prange((q.size + block - 1) // block):
+        _evaluate_range(q, coef, kind, central, central_kind, rationals, out, finish,
+                        b * block, min(q.size, (b + 1) * block))
 
 
 def _evaluate(*args: Any) -> None:
@@ -154,7 +153,7 @@ def _evaluate(*args: Any) -> None:
     if on_main_thread():
         _evaluate_parallel(*args)
     else:
-        _evaluate_serial(*args)
+        _evaluate_range(*args, 0, args[0].size)
 
 
 def _sides(alpha: float, beta: float, p: FloatArray, c: FloatArray
