@@ -194,7 +194,7 @@ def _correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
         ready = [pool.submit(prepare, name) for name in involved]
         for done in permuting:
             done.result()
-        scores = transpose(permuted) if compiled else np.ascontiguousarray(permuted.T)
+        scores = transpose(permuted) if compiled else np.column_stack(list(permuted))
         del permuted
         sample_corr = np.corrcoef(scores, rowvar=False)
         whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
