@@ -11,8 +11,9 @@ second derivatives), each read by quintic Hermite interpolation, on every core:
 No Newton step is needed where a table is exact enough: when a shape pair's tables are built,
 each interval is checked against ``betaincinv`` (at its midpoint, through the same path the
 values take, for ``logit(x)``; at a quarter, half and three quarters for ``x``), and the
-check's error plus a bound on what rounding can add must stay below :data:`TOLERANCE` (1e-14
-relative to the smaller of ``x`` and ``1 - x``; half that for the central table). The other
+check's error plus a bound on what rounding can add must stay below :data:`TOLERANCE`: 1e-14
+in ``logit(x)``, which bounds the relative error of both ``x`` and ``1 - x``, and half that
+relative to the smaller of the two for the central table. The other
 intervals (the ends of the central one, tiny shapes, where ``x`` moves much faster than ``z``,
 and the far tails) give a starting point for the NumPy Newton step of
 :mod:`distributions.beta_inverse` (:data:`NEWTON`) or are left to ``betaincinv``
