@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from ._compiled import wanted
 from .base import FloatArray
 
 SPAN = 8.0  # the table covers normal scores in [-SPAN, SPAN]
@@ -57,7 +58,8 @@ def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
 
     To keep both tails precise it solves for the smaller of ``x`` and ``1 - x`` (the
     latter with the shapes swapped) and matches the smaller of the two tail probabilities,
-    each of which is exact in double precision.
+    each of which is exact in double precision. Arrays of 50,000 values or more take the
+    compiled table of :mod:`distributions._beta_compiled` where numba is installed.
 
     >>> import numpy as np
     >>> from scipy import special
@@ -71,6 +73,21 @@ def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
         return np.asarray(special.betaincinv(a, b, q), dtype=np.float64)
     qa = np.asarray(q, dtype=np.float64)
     flat = qa.ravel()
+    if wanted(flat.size):
+        from ._beta_compiled import NEWTON, TABLE, evaluate
+
+        out, finish = evaluate(a, b, flat)
+        if finish.any():  # (TABLE is 0) the rest: logit(x) as a Newton start, or nothing
+            rest = np.flatnonzero(finish != TABLE)
+            out[rest] = _solve(a, b, flat[rest], (out[rest], finish[rest] == NEWTON))
+        return out.reshape(qa.shape)
+    return _solve(a, b, flat, None).reshape(qa.shape)
+
+
+def _solve(a: float, b: float, flat: FloatArray,
+           start: tuple[FloatArray, np.ndarray] | None) -> FloatArray:
+    """Solve each value on its smaller side, from this module's cubic table (``start`` None)
+    or from given estimates of ``logit(x)`` (where the mask in ``start`` is True)."""
     out = np.empty_like(flat)
     upper = flat > _cdf_at_half(a, b)  # x > 1/2: solve for 1 - x, with the shapes swapped
     for mirrored, shapes in ((False, (a, b)), (True, (b, a))):
@@ -80,14 +97,20 @@ def beta_ppf(alpha: float, beta: float, q: ArrayLike) -> FloatArray:
         # p > 1/2 goes in as its complement 1 - p, which is exact: 1 - q or q itself
         complement = p > 0.5
         tail = np.where(complement, q_part if mirrored else 1.0 - q_part, p)
-        solved = _smaller_side(*shapes, tail, complement)
+        if start is None:
+            u, ok = _start(*shapes, tail, complement)
+        else:
+            logit, ok = start[0][part], start[1][part]
+            u = special.expit(-logit if mirrored else logit)
+        solved = _newton(*shapes, tail, complement, u, ok)
         out[part] = 1.0 - solved if mirrored else solved
-    return out.reshape(qa.shape)
+    return out
 
 
-def _smaller_side(alpha: float, beta: float, tail: FloatArray, complement: np.ndarray
-                  ) -> FloatArray:
-    """``u`` with ``I_u(alpha, beta) = tail`` (or ``1 - tail`` where ``complement``)."""
+def _start(alpha: float, beta: float, tail: FloatArray, complement: np.ndarray
+           ) -> tuple[FloatArray, np.ndarray]:
+    """The cubic table's estimate of ``u`` with ``I_u(alpha, beta) = tail`` (or ``1 - tail``
+    where ``complement``), and where the table had one."""
     logit, slope, usable = _table(alpha, beta)
     z = special.ndtri(tail)
     z[complement] = -z[complement]
@@ -101,7 +124,14 @@ def _smaller_side(alpha: float, beta: float, tail: FloatArray, complement: np.nd
         guess = ((2.0 * t3 - 3.0 * t2 + 1.0) * logit[node]
                  + (t3 - 2.0 * t2 + t) * _STEP * slope[node]
                  + (3.0 * t2 - 2.0 * t3) * logit[node + 1] + (t3 - t2) * _STEP * slope[node + 1])
-        u = special.expit(guess)
+        return special.expit(guess), ok
+
+
+def _newton(alpha: float, beta: float, tail: FloatArray, complement: np.ndarray,
+            u: FloatArray, ok: np.ndarray) -> FloatArray:
+    """One Newton step from ``u`` where ``ok``, kept where it is small enough to be exact;
+    every other value from ``betaincinv`` (or ``betainccinv``)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         # I_u(alpha, beta) minus its target; a small complement needs betaincc (slow, but
         # only in the last 0.1% of the upper tail): betainc near 1 has no digits left there
         residual = np.empty_like(u)

@@ -233,8 +233,10 @@ class Pert(Family):
         """Scaled inverse regularized incomplete beta function."""
 
         def inner(p: FloatArray) -> FloatArray:
-            u = beta_ppf(self.alpha, self.beta, p)
-            return np.clip(self.low + self._width * u, self.low, self.high)  # round-off guard
+            u = beta_ppf(self.alpha, self.beta, p)  # a new array: scaled in place
+            u *= self._width
+            u += self.low
+            return np.clip(u, self.low, self.high, out=u)  # round-off guard
 
         return self._ppf_guarded(q, inner)
 

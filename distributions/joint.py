@@ -8,16 +8,27 @@ exactly stratified and every marginal stays exact, with or without correlation.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import os
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import numpy as np
 from scipy import special
 
+from ._compiled import COMPILED_FROM, wanted
 from .base import DistributionError, FloatArray
+
+T = TypeVar("T")
+Transform = Callable[[FloatArray], FloatArray]
+
+
+def _same(values: FloatArray) -> FloatArray:
+    return values
 
 SeedLike = int | np.random.SeedSequence | np.random.Generator | None
 METHODS = ("random", "lhs", "sobol")
@@ -147,30 +158,98 @@ def correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
     Target Spearman correlations are mapped to the Pearson correlation of normal scores by
     ``2 sin(pi * rho / 6)``.
     """
+    return _correlate(uniforms, correlations, seed, {})[0]
+
+
+def _correlate(uniforms: Mapping[str, FloatArray], correlations: Correlations,
+               seed: SeedLike, transforms: Mapping[str, Transform]
+               ) -> tuple[dict[str, FloatArray], list[str]]:
+    """:func:`correlate`, each rearranged column passed through its elementwise transform
+    in ``transforms`` (if any) while its values are sorted: the same numbers as transforming
+    after, and an inverse CDF runs faster on sorted values. Also returns the names
+    rearranged (and transformed)."""
     out = {name: np.asarray(u, dtype=np.float64) for name, u in uniforms.items()}
     involved = sorted({name for pair in correlations for name in pair})
     if not involved:
-        return out
+        return out, []
     target = correlation_matrix(involved, correlations)
     n = len(out[involved[0]])
     if n < 3:
-        return out
+        return out, []
     pearson = 2.0 * np.sin(np.pi * target / 6.0)
     root = root_seed(seed)
-    base = special.ndtri(np.arange(1, n + 1) / (n + 1))
-    scores = np.column_stack([stream(root, "iman-conover", name).permutation(base)
-                              for name in involved])
-    sample_corr = np.corrcoef(scores, rowvar=False)
-    whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
-    correlated = scores @ whiten.T @ _psd_factor(pearson).T
-    for j, name in enumerate(involved):
-        # the k-th smallest value goes where the k-th smallest score is: one argsort of the
-        # scores and one sort of the values (the ranks themselves are never needed)
-        order = np.argsort(correlated[:, j], kind="stable")
-        rearranged = np.empty(n)
-        rearranged[order] = np.sort(out[name])
-        out[name] = rearranged
-    return out
+    compiled = wanted(n)
+    if compiled:
+        from ._ranks_compiled import place, sort, stable_argsort, transpose
+    with _pool(n) as pool:
+        base = special.ndtri(np.arange(1, n + 1) / (n + 1))  # normal scores of ranks 1..n
+        permuted = np.empty((len(involved), n))  # a row per name, transposed below
+        permuting = [pool.submit(_permute, permuted[j], base, stream(root, "iman-conover", name))
+                     for j, name in enumerate(involved)]
+
+        def prepare(name: str) -> FloatArray:  # the values' side does not need the scores
+            return transforms.get(name, _same)(sort(out[name]) if compiled
+                                               else np.sort(out[name]))
+
+        ready = [pool.submit(prepare, name) for name in involved]
+        for done in permuting:
+            done.result()
+        scores = transpose(permuted) if compiled else np.column_stack(list(permuted))
+        del permuted
+        sample_corr = np.corrcoef(scores, rowvar=False)
+        whiten = np.linalg.inv(np.linalg.cholesky(sample_corr + 1e-12 * np.eye(len(involved))))
+        # scores @ whiten.T @ factor.T, written column by column (Fortran order: the same
+        # numbers, and each column contiguous for its sort)
+        correlated = np.empty((n, len(involved)), order="F")
+        np.matmul(scores @ whiten.T, _psd_factor(pearson).T, out=correlated)
+        del scores
+        columns = correlated.T
+
+        # the k-th smallest value goes where the k-th smallest score is: one stable argsort
+        # of the scores and one sort of the values per column (never the ranks themselves)
+        def move(j: int) -> FloatArray:
+            if compiled:
+                return place(stable_argsort(columns[j]), ready[j].result())
+            rearranged = np.empty(n)
+            rearranged[np.argsort(columns[j], kind="stable")] = ready[j].result()
+            return rearranged
+
+        moving = [pool.submit(move, j) for j in range(len(involved))]
+        out.update((name, done.result()) for name, done in zip(involved, moving, strict=True))
+    return out, involved
+
+
+def _permute(row: FloatArray, base: FloatArray, rng: np.random.Generator) -> None:
+    """``row`` becomes ``rng.permutation(base)``: a copy of ``base``, shuffled in place."""
+    row[:] = base
+    rng.shuffle(row)
+
+
+class _Inline:
+    """An executor that runs each task when it is submitted."""
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        future.set_result(function(*args))
+        return future
+
+
+@contextlib.contextmanager
+def _pool(n: int) -> Iterator[ThreadPoolExecutor | _Inline]:
+    """Threads (up to 4) for columns of ``n`` >= 50,000 values (NumPy's sorts and
+    permutations and the compiled functions release the GIL), else the calling thread.
+    Tasks start in the order submitted."""
+    if n < COMPILED_FROM:
+        yield _Inline()
+        return
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        yield pool
+
+
+def _map(function: Callable[[T], FloatArray], items: Iterable[T], n: int) -> list[FloatArray]:
+    """``function`` over ``items``, on threads for columns of ``n`` >= 50,000 values."""
+    with _pool(n) as pool:
+        return [done.result() for done in [pool.submit(function, item) for item in items]]
 
 
 def ar1_uniforms(rng: np.random.Generator, n: int, months: int,
@@ -205,5 +284,9 @@ def sample_joint(specs: Mapping[str, Any], n: int, seed: SeedLike = None,
     dists = {name: parse(spec) for name, spec in specs.items()}
     root = root_seed(seed)
     uniforms = design_uniforms(list(dists), n, root, method)
-    uniforms = correlate(uniforms, correlations or {}, root)
-    return pd.DataFrame({name: dist.ppf(uniforms[name]) for name, dist in dists.items()})
+    ppfs = {name: dist.ppf for name, dist in dists.items()}
+    values, done = _correlate(uniforms, correlations or {}, root, ppfs)  # ppf applied too
+    rest = [name for name in dists if name not in done]
+    values.update(zip(rest, _map(lambda name: ppfs[name](uniforms[name]), rest, n), strict=True))
+    # each column a new array of its own: no need to copy them into one block
+    return pd.DataFrame({name: values[name] for name in dists}, copy=False)
