@@ -6,10 +6,12 @@ costs about 0.3 s once per process), so a plain run never imports it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: arrays at least this long take the compiled paths when numba is installed
@@ -22,9 +24,30 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+_STATE = threading.local()
+
+
+@contextlib.contextmanager
+def compiled_paths(on: bool = True) -> Iterator[None]:
+    """Within the block, on this thread, arrays of any size take the compiled paths where
+    numba is installed (``on=False``: the usual rule). For callers that pay numba's import
+    anyway and convert many small arrays: the compiled kernel's blocks of paths.
+
+    >>> with compiled_paths():
+    ...     wanted(10) == available()
+    True
+    """
+    before = getattr(_STATE, "everywhere", False)
+    _STATE.everywhere = on
+    try:
+        yield
+    finally:
+        _STATE.everywhere = before
+
+
 def wanted(size: int) -> bool:
     """Whether an array of ``size`` values should take a compiled path."""
-    return size >= COMPILED_FROM and available()
+    return (size >= COMPILED_FROM or getattr(_STATE, "everywhere", False)) and available()
 
 
 def on_main_thread() -> bool:
@@ -40,6 +63,11 @@ def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
         import numba
     except ImportError:
         return lambda function: function
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        # the simulator forks worker processes after sampling on every core: GNU OpenMP
+        # (numba's first choice without TBB) aborts a forked child; workqueue does not, and
+        # only the main thread launches parallel loops here (its one limitation)
+        numba.config.THREADING_LAYER = "workqueue"
 
     def compile_(function: Callable[..., Any]) -> Any:
         try:

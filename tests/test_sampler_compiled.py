@@ -214,3 +214,29 @@ def test_other_threads_get_the_same_numbers(numba_installed: None) -> None:
         flipped = pool.submit(transpose, matrix).result()
     assert np.array_equal(beta, beta_ppf(19.8, 79.2, q), equal_nan=True)
     assert np.array_equal(flipped, transpose(matrix)) and np.array_equal(flipped, matrix.T)
+
+
+def test_a_process_forked_after_parallel_sampling_runs(numba_installed: None) -> None:
+    """The simulator forks its workers after drawing the inputs on every core: numba's
+    parallel loops must run on a fork-safe threading layer (GNU OpenMP aborts the child)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent('''
+        import os
+        import distributions
+        spec = {"a": {"dist": "beta", "mean": 0.2, "sd": 0.04},
+                "b": {"dist": "pert", "low": 0.4, "mode": 0.5, "high": 0.6}}
+        rho = {("a", "b"): 0.5}
+        first = distributions.sample_joint(spec, 200_000, seed=1, correlations=rho)
+        pid = os.fork()
+        if pid == 0:
+            again = distributions.sample_joint(spec, 200_000, seed=1, correlations=rho)
+            os._exit(0 if (again.values == first.values).all() else 3)
+        _, status = os.waitpid(pid, 0)
+        raise SystemExit(os.waitstatus_to_exitcode(status))
+    ''')
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+import distributions
+
 from ..config import schema
 from ..config.core import Config
 from ..model.economics import block_economics
@@ -99,7 +101,9 @@ class BlockJob:
     def run(self, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Simulate the block (into ``out`` when given) and keep what storage keeps; the
         block's drawn input values come back under ``input:<name>``."""
-        params = self.draws.parameters()
+        # the compiled kernel's runs (numba loaded anyway) take the compiled inverse CDFs
+        with distributions.compiled_paths(self.kernel == "compiled"):
+            params = self.draws.parameters()
         # a reduced run keeps whole trajectories only for the sampled paths (the first
         # ones); the other blocks need their kept months only
         only_kept = self.storage.reduced and not self.storage.samples(self.start)
