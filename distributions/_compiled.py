@@ -67,7 +67,7 @@ def jit(**options: Any) -> Callable[[Callable[..., Any]], Any]:
         # the simulator forks worker processes after sampling on every core: GNU OpenMP
         # (numba's first choice without TBB) aborts a forked child; workqueue does not, and
         # only the main thread launches parallel loops here (its one limitation)
-        numba.config.THREADING_LAYER = "workqueue"
+        setattr(numba.config, "THREADING_LAYER", "workqueue")  # noqa: B010 (untyped module)
 
     def compile_(function: Callable[..., Any]) -> Any:
         try:
