@@ -157,7 +157,7 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
     stop_means, stops = np.zeros((stages, lanes)), np.zeros((stages, lanes))
     vals = np.empty((per_path.shape[1], lanes))  # the chunk's inputs in the current month
     v = np.empty(per_path.shape[1])  # one path's inputs in a month (its economics)
-    scratch = np.empty((4, months))
+    scratch = np.empty((5, months))  # a path's retention rows (kernel_economics)
     for first in range(0, n, lanes):
         m = min(lanes, n - first)
         for j in range(m):
@@ -249,8 +249,7 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
             i = first + j
             v[:] = per_path[i]
             path_economics(v, monthly, varying, i, months, window, slot, opening[0, j],
-                           opening[1, j], opening[2, j], last[i], churned_out[i],
-                           customers_out[i], mrr_out[i], spend_out[i], cash_out[i], scratch,
-                           cac[i], payback[i], ltv[i], ratio[i], runway[i], burn[i], nrr[i],
-                           cohort[i])
+                           opening[1, j], opening[2, j], last, churned_out, customers_out,
+                           mrr_out, spend_out, cash_out, scratch, cac, payback, ltv, ratio,
+                           runway, burn, nrr, cohort)
     return False, 0.0

@@ -26,6 +26,8 @@ CUSTOMERS, MRR, CASH, VISITORS, VISITOR_GROWTH, ARPA, EXPANSION, MARGIN, CHURN, 
     MARKETING, MARKETING_GROWTH, SALES, SALES_GROWTH, OPEX, OPEX_GROWTH = range(15)
 RATES = len(INPUTS)
 NRR_WINDOW = 12
+#: the rows of a path's scratch array (paths' retention factors and what follows from them)
+FACTOR, LEVEL, CUM, DEAD, KEPT = range(5)
 INF = math.inf
 
 
@@ -55,48 +57,48 @@ def months_after_horizon(remaining: float, last: float, factor: float) -> float:
 def _retention(v, monthly, varying, i, months, start_customers, churned,
                customers, scratch):
     """Each month's retention factor, the running level F, its running sum and the first
-    month at or after each one whose factor is 0, into the rows of ``scratch``."""
-    factor, level, cum, dead = scratch[0], scratch[1], scratch[2], scratch[3]
+    month at or after each one whose factor is 0, into the rows of ``scratch`` (row ``i``
+    of ``churned`` and ``customers``)."""
     before = start_customers
     for t in range(months):
         month_inputs(v, monthly, varying, i, t)
-        share = churned[t] / before if before > 0 else 1.0
+        share = churned[i, t] / before if before > 0 else 1.0
         f = (1.0 - share) * (1.0 + v[EXPANSION])
-        factor[t] = f
+        scratch[FACTOR, t] = f
         g = 1.0 if f <= 0 else f
-        level[t] = g if t == 0 else level[t - 1] * g
-        cum[t] = level[t] if t == 0 else cum[t - 1] + level[t]
-        before = customers[t]
+        scratch[LEVEL, t] = g if t == 0 else scratch[LEVEL, t - 1] * g
+        scratch[CUM, t] = scratch[LEVEL, t] + (scratch[CUM, t - 1] if t > 0 else 0.0)
+        before = customers[i, t]
     following = float(months)
     for t in range(months - 1, -1, -1):
-        if factor[t] <= 0:
+        if scratch[FACTOR, t] <= 0:
             following = float(t)
-        dead[t] = following
+        scratch[DEAD, t] = following
 
 
 @inline
-def _cohort(months, j, margin, new, spend, scratch, later):
-    """Months until the cohort won in month ``j`` pays back its month's S&M spend
-    (``margin``: ARPA times gross margin in month ``j``)."""
-    if spend[j] <= 0:
-        return 0.0 if new[j] > 0 else INF
-    level, cum, dead = scratch[1], scratch[2], scratch[3]
-    per_unit = new[j] * margin / (level[j] if level[j] > 0 else 1.0)
+def _cohort(months, i, j, margin, new, spend, scratch, later):
+    """Months until the cohort won in month ``j`` by path ``i`` pays back its month's S&M
+    spend (``margin``: ARPA times gross margin in month ``j``)."""
+    if spend[i, j] <= 0:
+        return 0.0 if new[i, j] > 0 else INF
+    level = scratch[LEVEL, j]
+    per_unit = new[i, j] * margin / (level if level > 0 else 1.0)
     if not per_unit > 0:
         return INF
-    needed = (cum[j - 1] if j > 0 else 0.0) + spend[j] / per_unit
-    end = int(dead[j + 1]) if j + 1 < months else months
+    needed = (scratch[CUM, j - 1] if j > 0 else 0.0) + spend[i, j] / per_unit
+    end = int(scratch[DEAD, j + 1]) if j + 1 < months else months
     lo, length = j, months - j  # the first month from j on whose sum reaches ``needed``
     while length > 0:  # a binary search written for conditional moves
         half = length >> 1
-        short = cum[lo + half] < needed
+        short = scratch[CUM, lo + half] < needed
         lo = lo + half + 1 if short else lo
         length = length - half - 1 if short else half
     if lo < end:
         return float(lo - j + 1)
     if end == months:
-        return months - j + months_after_horizon(needed - cum[months - 1], level[months - 1],
-                                                 later)
+        return months - j + months_after_horizon(needed - scratch[CUM, months - 1],
+                                                 scratch[LEVEL, months - 1], later)
     return INF
 
 
@@ -106,43 +108,49 @@ def path_economics(v, monthly, varying, i, months, window, slot,
                    spend, cash, scratch, cac, payback, ltv, ratio, runway, burn, nrr,
                    cohort):
     """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of path
-    ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column)."""
+    ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column).
+    Every array is the block's (paths, months): indexed by ``i``, no row views (each costs
+    a reference count)."""
     _retention(v, monthly, varying, i, months, start_customers, churned, customers, scratch)
-    factor = scratch[0]
+    # NRR's window products, every month at once (the same products in the same order as
+    # one month at a time: factor[t], times factor[t - 1], ...; a loop that vectorises)
+    for t in range(months):
+        scratch[KEPT, t] = scratch[FACTOR, t]
+    for lag in range(1, min(NRR_WINDOW, months)):
+        for t in range(lag, months):
+            scratch[KEPT, t] *= scratch[FACTOR, t - lag]
     lags = min(window, months)
     month_inputs(v, monthly, varying, i, months - 1)
     later = (1.0 - v[CHURN]) * (1.0 + v[EXPANSION])
     following = INF  # the first month from t on with cash below 0
     for t in range(months - 1, -1, -1):
-        if cash[t] < 0:
+        if cash[i, t] < 0:
             following = float(t)
         column = slot[t]
         if column < 0:
             continue
         month_inputs(v, monthly, varying, i, t)
-        runway[column] = following - t
-        spent, won = spend[t], new[t]
+        runway[i, column] = following - t
+        spent, won = spend[i, t], new[i, t]
         for lag in range(1, min(lags, t + 1)):
-            spent += spend[t - lag]
-            won += new[t - lag]
+            spent += spend[i, t - lag]
+            won += new[i, t - lag]
         cost = spent / won if won > 0 else INF
         margin = v[ARPA] * v[MARGIN]
         churn = v[CHURN]
         value = margin / churn if churn > 0 else INF
-        cac[column] = cost
-        payback[column] = cost / margin if margin > 0 else INF
-        ltv[column] = value
-        ratio[column] = 0.0 if (math.isinf(cost) or value == 0) else value / cost
+        cac[i, column] = cost
+        payback[i, column] = cost / margin if margin > 0 else INF
+        ltv[i, column] = value
+        ratio[i, column] = 0.0 if (math.isinf(cost) or value == 0) else value / cost
         first = max(t - window + 1, 0)
         prior = max(first - 1, 0)
-        burned = (cash[prior] if first > 0 else start_cash) - cash[t]
-        added = 12.0 * mrr[t] - 12.0 * (mrr[prior] if first > 0 else start_mrr)
-        burn[column] = 0.0 if burned <= 0 else (burned / added if added > 0 else INF)
-        kept = factor[t]
-        for lag in range(1, min(NRR_WINDOW, months, t + 1)):
-            kept *= factor[t - lag]
+        burned = (cash[i, prior] if first > 0 else start_cash) - cash[i, t]
+        added = 12.0 * mrr[i, t] - 12.0 * (mrr[i, prior] if first > 0 else start_mrr)
+        burn[i, column] = 0.0 if burned <= 0 else (burned / added if added > 0 else INF)
         # undefined (0/0) where the window starts with no customers, as metrics.nrr
         opening = max(t - NRR_WINDOW + 1, 0)
-        book = start_customers if opening == 0 else customers[opening - 1]
-        nrr[column] = math.nan if book == 0 else (kept if kept > 0 else 0.0)
-        cohort[column] = _cohort(months, t, margin, new, spend, scratch, later)
+        book = start_customers if opening == 0 else customers[i, opening - 1]
+        window_kept = scratch[KEPT, t]
+        nrr[i, column] = math.nan if book == 0 else (window_kept if window_kept > 0 else 0.0)
+        cohort[i, column] = _cohort(months, i, t, margin, new, spend, scratch, later)
