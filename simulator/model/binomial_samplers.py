@@ -22,6 +22,7 @@ from .samplers import (
     inline,
     jit,
     log_factorial,
+    proposal,
     steps_for,
     uniform_at,
 )
@@ -138,10 +139,8 @@ def _btrs(n: float, p: float, k0: Any, k1: Any, count: Any) -> float:
     h = log_factorial(m) + log_factorial(n - m)
     attempt = 0
     while True:
-        u = uniform_at(k0, k1, count + np.uint64(attempt)) - 0.5
-        v = uniform_at(k0, k1, count + np.uint64(attempt + 1))
+        u, v, us = proposal(k0, k1, count, attempt)
         attempt += 2
-        us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + c)
         if k < 0 or k > n:
             continue

@@ -220,6 +220,15 @@ def poisson_lanes(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int
 
 
 @inline
+def proposal(k0: Any, k1: Any, count: Any, attempt: int) -> tuple[float, float, float]:
+    """The uniforms of a transformed-rejection proposal (PTRS, BTRS): ``u - 1/2`` and ``v``
+    from attempts ``attempt`` and ``attempt + 1`` of ``count``, and ``1/2 - |u - 1/2|``."""
+    u = uniform_at(k0, k1, count + np.uint64(attempt)) - 0.5
+    v = uniform_at(k0, k1, count + np.uint64(attempt + 1))
+    return u, v, 0.5 - abs(u)
+
+
+@inline
 def _ptrs_constants(lam: float) -> tuple[float, float, float, float]:
     b = 0.931 + 2.53 * math.sqrt(lam)
     return (b, -0.059 + 0.02483 * b, 1.1239 + 1.1328 / (b - 3.4),
@@ -235,10 +244,7 @@ def _ptrs_squeeze(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int
     for i in range(lam.size):
         m = max(lam[i], INVERSION_MAX)
         b, a, _, vr = _ptrs_constants(m)
-        count = counter(path0 + i, month, stream)
-        u = uniform_at(k0, k1, count) - 0.5
-        v = uniform_at(k0, k1, count + np.uint64(1))
-        us = 0.5 - abs(u)
+        u, v, us = proposal(k0, k1, counter(path0 + i, month, stream), 0)
         k = math.floor((2.0 * a / us + b) * u + m + 0.43)
         drawn = k if (us >= 0.07 and v <= vr) else -1.0
         out[i] = drawn if lam[i] > INVERSION_MAX else out[i]
@@ -252,10 +258,8 @@ def _ptrs_rest(lam: float, k0: Any, k1: Any, count: Any) -> float:
     loglam = math.log(lam)
     attempt = 0
     while True:
-        u = uniform_at(k0, k1, count + np.uint64(attempt)) - 0.5
-        v = uniform_at(k0, k1, count + np.uint64(attempt + 1))
+        u, v, us = proposal(k0, k1, count, attempt)
         attempt += 2
-        us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
             return k
