@@ -145,6 +145,20 @@ def _client(address: str | None, timeout: float) -> Any:
 
 
 
+def _load_kernel(config: Config, quiet: bool) -> None:
+    """Load the compiled kernel when ``config`` runs on it, saying on a terminal what the
+    wait is for when it is long (the first run on a machine compiles it)."""
+    note = threading.Timer(1.5, lambda: print(
+        "loading the compiled kernel (compiled on the first run on this machine, about 20 s; "
+        "cached after that)", file=sys.stderr, flush=True))
+    if not quiet and sys.stderr.isatty():
+        note.start()
+    try:
+        kernels.warm_up(config)
+    finally:
+        note.cancel()
+
+
 def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tuple[int, ...],
              quiet: bool, overrides: list[Override], precision: float | None, max_paths: int
              ) -> tuple[dict[str, Result], list[Step] | None]:
@@ -157,6 +171,7 @@ def _run_all(configs: list[Config], names: list[str], how: Execution, keep: tupl
     paths = first.paths
     results: dict[str, Result] = {}
     history = None
+    _load_kernel(configs[0], quiet)
     for name, cfg in zip(names, configs, strict=True):
         bar = ProgressBar(f"{name}:", enabled=not quiet)
         try:

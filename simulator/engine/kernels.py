@@ -101,3 +101,21 @@ def shared(configs: Sequence[Config]) -> tuple[list[Config], list[str]]:
     return ([replace(config, simulation=replace(config.simulation, kernel="numpy"))
              for config in configs],
             [moved if choice.kernel == "compiled" else choice.note for choice in choices])
+
+
+def warm_up(config: Config) -> None:
+    """Load the compiled kernel now, in this process, when ``config`` runs on it (the first
+    run on a machine compiles it: about 20 s). Forked workers then inherit it instead of
+    each loading, or compiling, their own; a caller can say what the wait is for."""
+    import distributions
+
+    from ..model.params import draw_uniforms
+    from .runner import model_shape, run_block  # the runner imports this module
+
+    shape = model_shape(config)
+    if choose(config, shape).kernel != "compiled":
+        return
+    with distributions.compiled_paths():
+        params = draw_uniforms(config, 1, 0).parameters()
+    run_block(shape, config.simulation.flows, config.cac_window, params, 0, 0,
+              kernel="compiled")

@@ -203,6 +203,8 @@ def run(config: Config, paths: int | None = None, seed: int | None = None, *,
                      index, start, storage_plan, kernel=choice.kernel)
             for index, start, stop in blocks(n, execution.block_paths)]
     parallel = execution.processes(len(jobs)) > 1
+    if parallel and choice.kernel == "compiled":
+        kernels.warm_up(config)  # once, before the workers fork
     storage = Storage(storage_plan, stored_names(shape), n, sim.months,
                       shared=parallel and _fork_context() is not None)
     done = 0
