@@ -10,11 +10,13 @@ without numba.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..config.core import Config
+from ..config.errors import ConfigError
 from ..model.step import ModelShape
 
 INSTALL = "pip install 'funnel-montecarlo[fast]'"
@@ -117,5 +119,8 @@ def warm_up(config: Config) -> None:
         return
     with distributions.compiled_paths():
         params = draw_uniforms(config, 1, 0).parameters()
-    run_block(shape, config.simulation.flows, config.cac_window, params, 0, 0,
-              kernel="compiled")
+    # one path, one month: the same compiled code as the run's blocks; an error of that
+    # path's volume is the run's to report (naming the file)
+    with contextlib.suppress(ConfigError):
+        run_block(replace(shape, months=1), config.simulation.flows, config.cac_window,
+                  params, 0, 0, kernel="compiled")
