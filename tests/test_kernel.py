@@ -76,6 +76,8 @@ def test_unsupported_features_are_named() -> None:
     assert kernels.unsupported(model_shape(cfg)) is None
     assert kernels.unsupported(model_shape(cfg), ("start.cash",)) == \
         'start.cash with vary = "month"'
+    long = simulator.load_config(_config(months=2**16))  # the counters' 16 bits of month
+    assert kernels.unsupported(model_shape(long)) == "more than 65,535 months"
     early = _config()
     early["retention"].update({"early_churn": 0.05, "early_months": 2})
     assert kernels.unsupported(model_shape(simulator.load_config(early))) == "retention.early_churn"

@@ -77,6 +77,8 @@ def unsupported(shape: ModelShape, monthly: tuple[str, ...] = ()) -> str | None:
     for feature, used in checks:
         if used:
             return feature
+    if shape.months >= 2**16 or len(shape.stages) > 254:  # the uniforms' counters
+        return "more than 65,535 months" if shape.months >= 2**16 else "more than 254 stages"
     starting = [name for name in monthly if name.startswith("start.")]
     if starting:
         return f"{starting[0]} with vary = \"month\""

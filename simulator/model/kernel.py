@@ -86,6 +86,8 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     everything.
     """
     n, months, stages = p.n, shape.months, shape.stages
+    if n >= 2**24:  # the uniforms' counters hold the path in 24 bits
+        raise ValueError(f"the compiled kernel takes blocks of fewer than 2^24 paths (got {n})")
     slot = np.full(months, -1, dtype=np.int64)
     kept = only_at if only_at else tuple(range(1, months + 1))
     for i, m in enumerate(kept):
