@@ -190,8 +190,7 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     growth[1, j] *= 1.0 + vals[MARKETING_GROWTH, j]
                     growth[2, j] *= 1.0 + vals[SALES_GROWTH, j]
                     growth[3, j] *= 1.0 + vals[OPEX_GROWTH, j]
-                reach = vals[VISITORS, j] * growth[0, j] \
-                    * season[t]
+                reach = vals[VISITORS, j] * growth[0, j] * season[t]
                 if integer and not (reach <= MAX_COUNT and customers[j] <= MAX_COUNT):
                     return True, reach if not reach <= MAX_COUNT else customers[j]  # NaN too
                 visitors[j] = reach
@@ -223,11 +222,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                 before = customers[j]
                 customers[j] = before - lost + won
                 retained = 1.0 - lost / before if before > 0 else 0.0
-                mrr[j] = mrr[j] * retained * (
-                    1.0 + vals[EXPANSION, j]) \
-                    + won * vals[ARPA, j]
-                spend = vals[MARKETING, j] * growth[1, j] \
-                    + vals[SALES, j] * growth[2, j]
+                mrr[j] = mrr[j] * retained * (1.0 + vals[EXPANSION, j]) + won * vals[ARPA, j]
+                spend = vals[MARKETING, j] * growth[1, j] + vals[SALES, j] * growth[2, j]
                 cash[j] = cash[j] + mrr[j] * vals[MARGIN, j] \
                     - spend - vals[OPEX, j] * growth[3, j]
                 last[i, t] = won

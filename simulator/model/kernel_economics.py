@@ -109,8 +109,7 @@ def path_economics(v, monthly, varying, i, months, window, slot,
                    cohort):
     """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of path
     ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column).
-    Every array is the block's (paths, months): indexed by ``i``, no row views (each costs
-    a reference count)."""
+    Every array is the block's (paths, months), indexed by ``i``."""
     _retention(v, monthly, varying, i, months, start_customers, churned, customers, scratch)
     # NRR's window products, every month at once (the same products in the same order as
     # one month at a time: factor[t], times factor[t - 1], ...; a loop that vectorises)
