@@ -26,27 +26,37 @@ import numpy as np
 from .binomial_samplers import binomial_lanes, log_q
 from .flows import MAX_COUNT, too_many
 from .kernel_economics import (
+    ACTIVE,
     ARPA,
+    BALANCE,
     CASH,
     CHURN,
+    CHURN_RATE,
     CUSTOMERS,
     EXPANSION,
+    FACTOR,
     INPUTS,
+    LOST,
     MARGIN,
     MARKETING,
     MARKETING_GROWTH,
     MRR,
+    NEW,
     OPEX,
     OPEX_GROWTH,
     RATES,
+    REVENUE,
+    ROWS,
     SALES,
     SALES_GROWTH,
+    SPEND,
+    UNIT_MARGIN,
     VISITOR_GROWTH,
     VISITORS,
-    path_economics,
+    chunk_economics,
 )
 from .params import Parameters
-from .samplers import jit, poisson_lanes, seed_state
+from .samplers import inline, jit, poisson_lanes, seed_state
 from .step import ModelShape
 
 #: paths walked through their months together: the lanes of the samplers
@@ -158,8 +168,12 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
     at_risk, churned = np.empty(lanes), np.empty(lanes)
     stop_means, stops = np.zeros((stages, lanes)), np.zeros((stages, lanes))
     vals = np.empty((per_path.shape[1], lanes))  # the chunk's inputs in the current month
-    v = np.empty(per_path.shape[1])  # one path's inputs in a month (its economics)
-    scratch = np.empty((5, months))  # a path's retention rows (kernel_economics)
+    rows = np.empty((ROWS, months, lanes))  # the chunk's flows, lane-major (kernel_economics)
+    later = np.empty(lanes)  # the lanes' retention factor after the horizon
+    level, cum = np.empty((months, lanes)), np.empty((months, lanes))
+    dead = np.empty((months + 1, lanes), dtype=np.int64)
+    scratch = np.empty((7, lanes))
+    staged = np.empty((cac.shape[1], 8, lanes))  # the chunk's metrics at the kept months
     for first in range(0, n, lanes):
         m = min(lanes, n - first)
         for j in range(m):
@@ -222,16 +236,22 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                 before = customers[j]
                 customers[j] = before - lost + won
                 retained = 1.0 - lost / before if before > 0 else 0.0
-                mrr[j] = mrr[j] * retained * (1.0 + vals[EXPANSION, j]) + won * vals[ARPA, j]
+                expansion = 1.0 + vals[EXPANSION, j]
+                mrr[j] = mrr[j] * retained * expansion + won * vals[ARPA, j]
                 spend = vals[MARKETING, j] * growth[1, j] + vals[SALES, j] * growth[2, j]
                 cash[j] = cash[j] + mrr[j] * vals[MARGIN, j] \
                     - spend - vals[OPEX, j] * growth[3, j]
-                last[i, t] = won
-                churned_out[i, t] = lost
-                customers_out[i, t] = customers[j]
-                mrr_out[i, t] = mrr[j]
-                spend_out[i, t] = spend
-                cash_out[i, t] = cash[j]
+                rows[NEW, t, j] = won
+                rows[LOST, t, j] = lost
+                rows[ACTIVE, t, j] = customers[j]
+                rows[REVENUE, t, j] = mrr[j]
+                rows[SPEND, t, j] = spend
+                rows[BALANCE, t, j] = cash[j]
+                rows[FACTOR, t, j] = retained * expansion
+                rows[UNIT_MARGIN, t, j] = vals[ARPA, j] * vals[MARGIN, j]
+                rows[CHURN_RATE, t, j] = vals[CHURN, j]
+                if t == months - 1:
+                    later[j] = (1.0 - vals[CHURN, j]) * expansion
                 if column >= 0:
                     if integer:
                         count = won
@@ -243,11 +263,25 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                         upper[0, i, column] = visitors[j]
                         for k in range(stages - 1):
                             upper[k + 1, i, column] = stops[k, j]
-        for j in range(m):  # the chunk's rows are still in cache
-            i = first + j
-            v[:] = per_path[i]
-            path_economics(v, monthly, varying, i, months, window, slot, opening[0, j],
-                           opening[1, j], opening[2, j], last, churned_out, customers_out,
-                           mrr_out, spend_out, cash_out, scratch, cac, payback, ltv, ratio,
-                           runway, burn, nrr, cohort)
+        chunk_economics(rows, m, months, window, slot, opening, later, level, cum, dead,
+                        scratch, staged)
+        # the chunk's rows into the block's (paths, months) arrays, one array at a time (the
+        # lines of its lane-major rows stay in cache from one path to the next)
+        _unstage(rows[NEW], first, m, last)
+        _unstage(rows[LOST], first, m, churned_out)
+        _unstage(rows[ACTIVE], first, m, customers_out)
+        _unstage(rows[REVENUE], first, m, mrr_out)
+        _unstage(rows[SPEND], first, m, spend_out)
+        _unstage(rows[BALANCE], first, m, cash_out)
+        for k, metric in enumerate((cac, payback, ltv, ratio, runway, burn, nrr, cohort)):
+            _unstage(staged[:, k], first, m, metric)
     return False, 0.0
+
+
+@inline
+def _unstage(lane_major, first, m, out):
+    """A chunk's ``(months, lanes)`` rows into rows ``first`` to ``first + m`` of ``out``."""
+    for j in range(m):
+        row = out[first + j]
+        for t in range(row.size):
+            row[t] = lane_major[t, j]

@@ -1,5 +1,10 @@
-"""The derived metrics of one path, compiled: what :func:`.economics.block_economics` computes
-for the core model (no channels or segments), from the path's own rows of flows.
+"""The derived metrics of a chunk of paths, compiled: what :func:`.economics.block_economics`
+computes for the core model (no channels or segments).
+
+The kernel keeps a chunk's rows lane-major, ``(months, lanes)``: month ``t`` of every path
+of the chunk side by side. Each metric is then a loop over the lanes of one month, which
+LLVM vectorises (loops touching a few arrays each, selects instead of branches), as the
+samplers are.
 
 The formulas, edge cases and order of additions are those of :mod:`.metrics`; NRR is the
 product of the retention factors over its window where :func:`.metrics.nrr` takes the
@@ -13,7 +18,7 @@ import math
 
 import numpy as np
 
-from .samplers import inline
+from .samplers import inline, jit
 
 #: The inputs the kernel reads, in the column order of its parameter matrix; the funnel
 #: rates follow, one per stage.
@@ -26,130 +31,154 @@ CUSTOMERS, MRR, CASH, VISITORS, VISITOR_GROWTH, ARPA, EXPANSION, MARGIN, CHURN, 
     MARKETING, MARKETING_GROWTH, SALES, SALES_GROWTH, OPEX, OPEX_GROWTH = range(15)
 RATES = len(INPUTS)
 NRR_WINDOW = 12
-#: the rows of a path's scratch array (paths' retention factors and what follows from them)
-FACTOR, LEVEL, CUM, DEAD, KEPT = range(5)
+#: The kernel's lane-major rows of a chunk, ``rows[ROW, month, lane]``: the flows it stores,
+#: and what the metrics read of each month's inputs (ARPA times gross margin, churn) and
+#: retention (the factor (1 - churned share) * (1 + expansion) of MRR kept).
+NEW, LOST, ACTIVE, REVENUE, SPEND, BALANCE, FACTOR, UNIT_MARGIN, CHURN_RATE = range(9)
+ROWS = 9
+#: the derived metrics, in the order of the kernel's staged outputs
+CAC, PAYBACK, LTV, LTV_TO_CAC, RUNWAY, BURN, NRR, COHORT = range(8)
 INF = math.inf
 
 
 @inline
-def month_inputs(v: np.ndarray, monthly: np.ndarray, varying: np.ndarray, i: int,
-                 t: int) -> None:
-    """Set the inputs of path ``i`` that vary by month (columns ``varying`` of ``v``) to
-    their values in month ``t`` (0-based); the others stay as drawn."""
-    for j in range(varying.size):
-        v[varying[j]] = monthly[j, i, t]
-
-
-@inline
-def months_after_horizon(remaining: float, last: float, factor: float) -> float:
-    """Smallest K >= 1 with sum_{k=1..K} last * factor**k >= remaining (inf if never)."""
+def months_after_horizon(remaining: float, last: float, factor: float,
+                         log_factor: float) -> float:
+    """Smallest K >= 1 with sum_{k=1..K} last * factor**k >= remaining (inf if never);
+    ``log_factor`` is ``log(factor)``."""
     if not (last > 0 and factor > 0 and (factor >= 1.0 or last * factor / (1.0 - factor)
                                          >= remaining)):
         return INF
     if abs(factor - 1.0) <= 1e-8 + 1e-5:  # numpy.isclose(factor, 1.0)
         k = remaining / last
     else:
-        k = math.log1p(remaining * (factor - 1.0) / (last * factor)) / math.log(factor)
+        k = math.log1p(remaining * (factor - 1.0) / (last * factor)) / log_factor
     return max(math.ceil(k - 1e-9), 1.0)
 
 
 @inline
-def _retention(v, monthly, varying, i, months, start_customers, churned,
-               customers, scratch):
-    """Each month's retention factor, the running level F, its running sum and the first
-    month at or after each one whose factor is 0, into the rows of ``scratch`` (row ``i``
-    of ``churned`` and ``customers``)."""
-    before = start_customers
-    for t in range(months):
-        month_inputs(v, monthly, varying, i, t)
-        share = churned[i, t] / before if before > 0 else 1.0
-        f = (1.0 - share) * (1.0 + v[EXPANSION])
-        scratch[FACTOR, t] = f
-        g = 1.0 if f <= 0 else f
-        scratch[LEVEL, t] = g if t == 0 else scratch[LEVEL, t - 1] * g
-        scratch[CUM, t] = scratch[LEVEL, t] + (scratch[CUM, t - 1] if t > 0 else 0.0)
-        before = customers[i, t]
-    following = float(months)
+def _retention(rows, m, months, level, cum, dead):
+    """The running level F of each lane (its retention factors, a factor of 0 counted as 1),
+    the running sum of F, and the first month at or after each one whose factor is 0."""
+    for j in range(m):
+        f = rows[FACTOR, 0, j]
+        level[0, j] = 1.0 if f <= 0 else f
+    for t in range(1, months):
+        for j in range(m):
+            f = rows[FACTOR, t, j]
+            level[t, j] = level[t - 1, j] * (1.0 if f <= 0 else f)
+    for j in range(m):
+        cum[0, j] = level[0, j]
+    for t in range(1, months):
+        for j in range(m):
+            cum[t, j] = level[t, j] + cum[t - 1, j]
+    for j in range(m):
+        dead[months, j] = months
     for t in range(months - 1, -1, -1):
-        if scratch[FACTOR, t] <= 0:
-            following = float(t)
-        scratch[DEAD, t] = following
+        for j in range(m):
+            dead[t, j] = t if rows[FACTOR, t, j] <= 0 else dead[t + 1, j]
 
 
 @inline
-def _cohort(months, i, j, margin, new, spend, scratch, later):
-    """Months until the cohort won in month ``j`` by path ``i`` pays back its month's S&M
-    spend (``margin``: ARPA times gross margin in month ``j``)."""
-    if spend[i, j] <= 0:
-        return 0.0 if new[i, j] > 0 else INF
-    level = scratch[LEVEL, j]
-    per_unit = new[i, j] * margin / (level if level > 0 else 1.0)
-    if not per_unit > 0:
-        return INF
-    needed = (scratch[CUM, j - 1] if j > 0 else 0.0) + spend[i, j] / per_unit
-    end = int(scratch[DEAD, j + 1]) if j + 1 < months else months
-    lo, length = j, months - j  # the first month from j on whose sum reaches ``needed``
-    while length > 0:  # a binary search written for conditional moves
-        half = length >> 1
-        short = scratch[CUM, lo + half] < needed
-        lo = lo + half + 1 if short else lo
-        length = length - half - 1 if short else half
-    if lo < end:
-        return float(lo - j + 1)
-    if end == months:
-        return months - j + months_after_horizon(needed - scratch[CUM, months - 1],
-                                                 scratch[LEVEL, months - 1], later)
-    return INF
+def _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, needed, base,
+            out):
+    """Months until the cohort won in month ``t`` pays back its month's S&M spend, every
+    lane; ``per_unit``, ``needed`` and ``base`` are the lanes' scratch."""
+    for j in range(m):
+        spend, new = rows[SPEND, t, j], rows[NEW, t, j]
+        lv = level[t, j]
+        per_unit[j] = new * rows[UNIT_MARGIN, t, j] / (lv if lv > 0 else 1.0)
+        before = cum[t - 1, j] if t > 0 else 0.0
+        needed[j] = before + spend / per_unit[j]
+    # the first month from t on whose running sum reaches ``needed``: t plus the number of
+    # months from t on whose sum is below it (the sums only grow), counted month by month
+    # for every lane at once: about months / 16 cycles a path-month, and no data-dependent
+    # memory access (a binary search per lane costs several times more)
+    for j in range(m):
+        base[j] = t
+    for s in range(t, months):
+        for j in range(m):
+            base[j] += 1 if cum[s, j] < needed[j] else 0
+    for j in range(m):  # NaN: paid back after the horizon, if ever (below)
+        spend, new = rows[SPEND, t, j], rows[NEW, t, j]
+        lo, end = base[j], dead[t + 1, j]
+        later_on = math.nan if end == months else INF
+        value = float(lo - t + 1) if lo < end else later_on
+        value = INF if not per_unit[j] > 0 else value
+        out[j] = (0.0 if new > 0 else INF) if spend <= 0 else value
+    for j in range(m):
+        if math.isnan(out[j]):
+            out[j] = months - t + months_after_horizon(
+                needed[j] - cum[months - 1, j], level[months - 1, j], later[j], log_later[j])
 
 
-@inline
-def path_economics(v, monthly, varying, i, months, window, slot,
-                   start_customers, start_mrr, start_cash, new, churned, customers, mrr,
-                   spend, cash, scratch, cac, payback, ltv, ratio, runway, burn, nrr,
-                   cohort):
-    """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of path
-    ``i`` from its rows of flows, at the months whose ``slot`` is >= 0 (into that column).
-    Every array is the block's (paths, months), indexed by ``i``."""
-    _retention(v, monthly, varying, i, months, start_customers, churned, customers, scratch)
-    # NRR's window products, every month at once (the same products in the same order as
-    # one month at a time: factor[t], times factor[t - 1], ...; a loop that vectorises)
-    for t in range(months):
-        scratch[KEPT, t] = scratch[FACTOR, t]
-    for lag in range(1, min(NRR_WINDOW, months)):
-        for t in range(lag, months):
-            scratch[KEPT, t] *= scratch[FACTOR, t - lag]
+@jit
+def chunk_economics(rows, m, months, window, slot, opening, later, level, cum, dead, lanes,
+                    staged):
+    """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of the
+    chunk's ``m`` lanes from its lane-major ``rows``, at the months whose ``slot`` is >= 0,
+    into ``staged[slot, metric, lane]``. ``opening`` holds the lanes' customers, MRR and
+    cash at the start, ``later`` their retention factor after the horizon; ``level``,
+    ``cum``, ``dead`` (months + 1 rows, integers) and ``lanes`` are scratch."""
+    _retention(rows, m, months, level, cum, dead)
+    following, spent, won, kept = lanes[0], lanes[1], lanes[2], lanes[3]
+    needed, log_later, per_unit = lanes[4], lanes[5], lanes[6]
+    base = np.empty(m, dtype=np.int64)
+    for j in range(m):
+        log_later[j] = math.log(later[j]) if later[j] > 0 else 0.0
+    for j in range(m):
+        following[j] = INF  # the first month from t on with cash below 0
     lags = min(window, months)
-    month_inputs(v, monthly, varying, i, months - 1)
-    later = (1.0 - v[CHURN]) * (1.0 + v[EXPANSION])
-    following = INF  # the first month from t on with cash below 0
     for t in range(months - 1, -1, -1):
-        if cash[i, t] < 0:
-            following = float(t)
+        for j in range(m):
+            following[j] = t if rows[BALANCE, t, j] < 0 else following[j]
         column = slot[t]
         if column < 0:
             continue
-        month_inputs(v, monthly, varying, i, t)
-        runway[i, column] = following - t
-        spent, won = spend[i, t], new[i, t]
+        out = staged[column]
+        for j in range(m):
+            out[RUNWAY, j] = following[j] - t
+        for j in range(m):
+            spent[j] = rows[SPEND, t, j]
+        for j in range(m):
+            won[j] = rows[NEW, t, j]
         for lag in range(1, min(lags, t + 1)):
-            spent += spend[i, t - lag]
-            won += new[i, t - lag]
-        cost = spent / won if won > 0 else INF
-        margin = v[ARPA] * v[MARGIN]
-        churn = v[CHURN]
-        value = margin / churn if churn > 0 else INF
-        cac[i, column] = cost
-        payback[i, column] = cost / margin if margin > 0 else INF
-        ltv[i, column] = value
-        ratio[i, column] = 0.0 if (math.isinf(cost) or value == 0) else value / cost
+            for j in range(m):
+                spent[j] += rows[SPEND, t - lag, j]
+            for j in range(m):
+                won[j] += rows[NEW, t - lag, j]
+        for j in range(m):
+            cost = spent[j] / won[j]
+            out[CAC, j] = cost if won[j] > 0 else INF
+        for j in range(m):
+            cost, margin = out[CAC, j], rows[UNIT_MARGIN, t, j]
+            out[PAYBACK, j] = cost / margin if margin > 0 else INF
+        for j in range(m):
+            margin, churn = rows[UNIT_MARGIN, t, j], rows[CHURN_RATE, t, j]
+            out[LTV, j] = margin / churn if churn > 0 else INF
+        for j in range(m):
+            cost, value = out[CAC, j], out[LTV, j]
+            out[LTV_TO_CAC, j] = 0.0 if (abs(cost) == INF or value == 0) else value / cost
         first = max(t - window + 1, 0)
         prior = max(first - 1, 0)
-        burned = (cash[i, prior] if first > 0 else start_cash) - cash[i, t]
-        added = 12.0 * mrr[i, t] - 12.0 * (mrr[i, prior] if first > 0 else start_mrr)
-        burn[i, column] = 0.0 if burned <= 0 else (burned / added if added > 0 else INF)
-        # undefined (0/0) where the window starts with no customers, as metrics.nrr
-        opening = max(t - NRR_WINDOW + 1, 0)
-        book = start_customers if opening == 0 else customers[i, opening - 1]
-        window_kept = scratch[KEPT, t]
-        nrr[i, column] = math.nan if book == 0 else (window_kept if window_kept > 0 else 0.0)
-        cohort[i, column] = _cohort(months, i, t, margin, new, spend, scratch, later)
+        cash_before = opening[2, :m] if first == 0 else rows[BALANCE, prior, :m]
+        mrr_before = opening[1, :m] if first == 0 else rows[REVENUE, prior, :m]
+        for j in range(m):
+            burned = cash_before[j] - rows[BALANCE, t, j]
+            added = 12.0 * rows[REVENUE, t, j] - 12.0 * mrr_before[j]
+            multiple = burned / added if added > 0 else INF
+            out[BURN, j] = 0.0 if burned <= 0 else multiple
+        # NRR: the product of the window's factors, factor[t] first, times factor[t - 1],
+        # ...; undefined (0/0) where the window starts with no customers, as metrics.nrr
+        for j in range(m):
+            kept[j] = rows[FACTOR, t, j]
+        for lag in range(1, min(NRR_WINDOW, t + 1)):
+            for j in range(m):
+                kept[j] *= rows[FACTOR, t - lag, j]
+        start = max(t - NRR_WINDOW + 1, 0)
+        book = opening[0, :m] if start == 0 else rows[ACTIVE, start - 1, :m]
+        for j in range(m):
+            product = kept[j] if kept[j] > 0 else 0.0
+            out[NRR, j] = math.nan if book[j] == 0 else product
+        _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, needed,
+                base, out[COHORT])
