@@ -130,22 +130,25 @@ class Storage:
         self.plan = plan
         self.paths = paths
         columns = months if plan.kept is None else len(plan.kept)
+        # Every (paths, months) array is in Fortran order: a month's paths are contiguous,
+        # as the compiled kernel computes them (a block is copied in without a transpose) and
+        # as percentiles at a month read them.
         if shared and plan.kept is None:
             # one anonymous shared mapping: worker processes forked after this write their
             # blocks straight into it, and nothing is pickled back
             size = max(len(names) * paths * columns * BYTES, 1)
             block = np.frombuffer(mmap.mmap(-1, size), dtype=np.float64)
-            arrays = block[: len(names) * paths * columns].reshape(len(names), paths, columns)
-            self.data = {name: arrays[i] for i, name in enumerate(names)}
+            arrays = block[: len(names) * paths * columns].reshape(len(names), columns, paths)
+            self.data = {name: arrays[i].T for i, name in enumerate(names)}
         else:
-            self.data = {name: np.empty((paths, columns)) for name in names}
+            self.data = {name: np.empty((paths, columns), order="F") for name in names}
         self.running_min: dict[str, np.ndarray] = {}  # "cash"; and "shock:<name>" holds
         # the running maximum of a shock's activity (did it fire by then)
         self.sample: dict[str, np.ndarray] = {}
         if plan.kept is not None:
-            self.data["cumulative_revenue"] = np.empty((paths, columns))
+            self.data["cumulative_revenue"] = np.empty((paths, columns), order="F")
             for name in ("cash", *(n for n in names if n.startswith("shock:"))):
-                self.running_min[name] = np.empty((paths, columns))
+                self.running_min[name] = np.empty((paths, columns), order="F")
             size = min(paths, plan.sample)
             self.sample = {name: np.empty((size, months)) for name in names}
 

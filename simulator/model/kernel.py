@@ -23,38 +23,30 @@ import threading
 
 import numpy as np
 
-from .binomial_samplers import binomial_lanes, log_q
-from .flows import MAX_COUNT, too_many
+from .binomial_samplers import binomial_lanes
+from .flows import too_many
 from .kernel_economics import (
     ACTIVE,
-    ARPA,
     BALANCE,
     CASH,
     CHURN,
     CHURN_RATE,
     CUSTOMERS,
     EXPANSION,
+    EXTRA,
     FACTOR,
+    FLOWS,
     INPUTS,
     LOST,
-    MARGIN,
-    MARKETING,
-    MARKETING_GROWTH,
+    METRICS,
     MRR,
     NEW,
-    OPEX,
-    OPEX_GROWTH,
-    RATES,
     REVENUE,
-    ROWS,
-    SALES,
-    SALES_GROWTH,
     SPEND,
     UNIT_MARGIN,
-    VISITOR_GROWTH,
-    VISITORS,
     chunk_economics,
 )
+from .kernel_month import books, means
 from .params import Parameters
 from .samplers import inline, jit, poisson_lanes, seed_state
 from .step import ModelShape
@@ -105,13 +97,11 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     width = len(kept)
     upper_names = ("visitors", *stages[:-1])
     full = (stages[-1], "churned", "customers", "mrr", "sm_spend", "cash")
-    if out is None:
-        out = {}
-    for name in full:
-        out.setdefault(name, np.empty((n, months)))
-    for name in ECONOMICS:
-        out.setdefault(name, np.empty((n, width)))
-    upper = _scratch((len(upper_names), n, width))
+    # the kernel writes month-major arrays, (month, path): a month of the chunk's paths side
+    # by side, as its samplers and metrics compute them; copied out below
+    row = _row_length(n)
+    flows = _scratch("flows", (FLOWS, months, row))
+    kept_rows = _scratch("kept", (METRICS + len(upper_names), width, row))
     season = np.ones(months)
     seasonality = shape.depth.seasonality
     if seasonality is not None:
@@ -119,71 +109,77 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     per_path, monthly, varying = _pack(shape, p)
     state = seed_state(seed, block)
     too_big, top = _block(per_path, monthly, varying, len(stages), months, window, not expected,
-           shape.mrr_given, shape.arpa_mean, season,
-           seasonality is not None and seasonality.churn, state, slot, upper,
-           *(_c(out[name]) for name in full), *(_c(out[name]) for name in ECONOMICS))
+                          shape.mrr_given, shape.arpa_mean, season,
+                          seasonality is not None and seasonality.churn, state, slot, flows,
+                          kept_rows)
     if too_big:
         raise too_many(top)
-    for k, name in enumerate(upper_names):
-        if name in out:
-            out[name][...] = upper[k]
-        else:
-            out[name] = upper[k].copy()
+    if out is None:
+        out = {}
+    named = ((full, flows, 0), (ECONOMICS, kept_rows, 0), (upper_names, kept_rows, METRICS))
+    for names, rows, offset in named:
+        for k, name in enumerate(names):
+            if name in out:
+                out[name][...] = rows[offset + k, :, :n].T
+            else:  # (paths, months) in Fortran order: a plain copy of the rows
+                out[name] = rows[offset + k, :, :n].T.copy(order="F")
     return out
 
 
 _LOCAL = threading.local()
 
 
-def _scratch(shape: tuple[int, int, int]) -> np.ndarray:
-    """A scratch array of ``shape`` for this thread, kept from block to block: a fresh one
-    per block would cost its page faults every time (about as much as the draws it holds)."""
-    buffer: np.ndarray | None = getattr(_LOCAL, "upper", None)
-    if buffer is None or buffer.shape != shape:
-        buffer = np.empty(shape)
-        _LOCAL.upper = buffer
-    return buffer
+@inline
+def _row_length(n: int) -> int:
+    """The length of the kernel's rows of ``n`` paths: a whole number of cache lines, and an
+    odd one, so that the rows of successive months do not all map to the same sets of the
+    L1 cache (rows a multiple of 4 KiB apart do, and writing a dozen of them at once, as a
+    month's pass does, then misses the cache every time)."""
+    lines = -(-n // 8)
+    return 8 * (lines + 1 - lines % 2)
 
 
-def _c(array: np.ndarray) -> np.ndarray:
-    """``array`` itself when its rows are contiguous (the kernel writes into it in place)."""
-    if not array.flags.c_contiguous:
-        raise ValueError("the compiled kernel writes into C-contiguous arrays only")
-    return array
+def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A scratch array of ``shape`` for this thread, its memory kept from block to block: a
+    fresh one per block would cost its page faults every time (about as much as the draws
+    it holds)."""
+    size = int(np.prod(shape))
+    buffer: np.ndarray | None = getattr(_LOCAL, name, None)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(size)
+        setattr(_LOCAL, name, buffer)
+    return buffer[:size].reshape(shape)
 
 
 @jit
 def _block(per_path, monthly, varying, stages, months, window, integer,
-           mrr_given, arpa_mean, season, season_churn, state, slot, upper, last, churned_out,
-           customers_out, mrr_out, spend_out, cash_out, cac, payback, ltv, ratio, runway,
-           burn, nrr, cohort):
+           mrr_given, arpa_mean, season, season_churn, state, slot, flows, kept):
     n = per_path.shape[0]
     k0, k1 = state[0], state[1]
     lanes = min(CHUNK, n)
-    customers, mrr, cash = np.empty(lanes), np.empty(lanes), np.empty(lanes)
     opening = np.empty((3, lanes))  # customers, MRR and cash at the start
     growth = np.empty((4, lanes))  # visitors, marketing, sales, other opex: compounded
-    visitors, new_mean, new = np.empty(lanes), np.empty(lanes), np.empty(lanes)
+    reach, arrived = np.empty(lanes), np.empty(lanes)
     churn, churn_before, log_qs = np.empty(lanes), np.empty(lanes), np.empty(lanes)
-    at_risk, churned = np.empty(lanes), np.empty(lanes)
+    at_risk, retained, opex = np.empty(lanes), np.empty(lanes), np.empty(lanes)
     stop_means, stops = np.zeros((stages, lanes)), np.zeros((stages, lanes))
     vals = np.empty((per_path.shape[1], lanes))  # the chunk's inputs in the current month
-    rows = np.empty((ROWS, months, lanes))  # the chunk's flows, lane-major (kernel_economics)
+    row = _row_length(lanes)
+    extra = np.empty((EXTRA, months, row))  # what the metrics read (kernel_economics)
     later = np.empty(lanes)  # the lanes' retention factor after the horizon
-    level, cum = np.empty((months, lanes)), np.empty((months, lanes))
-    dead = np.empty((months + 1, lanes), dtype=np.int64)
+    level, cum = np.empty((months, row)), np.empty((months, row))
+    dead = np.empty((months + 1, row), dtype=np.int64)
     scratch = np.empty((7, lanes))
-    staged = np.empty((cac.shape[1], 8, lanes))  # the chunk's metrics at the kept months
-    for first in range(0, n, lanes):
-        m = min(lanes, n - first)
+    for f in range(0, n, lanes):
+        m = min(lanes, n - f)
         for j in range(m):
-            i = first + j
+            i = f + j
             start = per_path[i, CUSTOMERS]
             if integer:
                 start = float(np.rint(start))
-            customers[j] = opening[0, j] = start
-            mrr[j] = opening[1, j] = per_path[i, MRR] if mrr_given else start * arpa_mean
-            cash[j] = opening[2, j] = per_path[i, CASH]
+            opening[0, j] = start
+            opening[1, j] = per_path[i, MRR] if mrr_given else start * arpa_mean
+            opening[2, j] = per_path[i, CASH]
             growth[:, j] = 1.0
             churn_before[j] = -1.0  # the churn rate whose log(1 - rate) is at hand
             log_qs[j] = 0.0
@@ -193,95 +189,58 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
             draw_upper = integer and column >= 0
             for w in range(varying.size):  # the inputs drawn per month: this month's
                 for j in range(m):
-                    vals[varying[w], j] = monthly[w, first + j, t]
-            # the month's means, lane by lane (Poisson splitting: the units stopping
-            # short of each stage, then those reaching the last, are independent Poisson
-            # counts; the former only matter in the months whose upper funnel is kept)
-            for j in range(m):
-                i = first + j
-                if t > 0:  # growth compounds month by month
-                    growth[0, j] *= 1.0 + vals[VISITOR_GROWTH, j]
-                    growth[1, j] *= 1.0 + vals[MARKETING_GROWTH, j]
-                    growth[2, j] *= 1.0 + vals[SALES_GROWTH, j]
-                    growth[3, j] *= 1.0 + vals[OPEX_GROWTH, j]
-                reach = vals[VISITORS, j] * growth[0, j] * season[t]
-                if integer and not (reach <= MAX_COUNT and customers[j] <= MAX_COUNT):
-                    return True, reach if not reach <= MAX_COUNT else customers[j]  # NaN too
-                visitors[j] = reach
-                for k in range(stages):
-                    rate = min(vals[RATES + k, j], 1.0)
-                    if draw_upper:
-                        stop_means[k, j] = reach * (1.0 - rate)
-                    reach = reach * rate
-                    if not integer:
-                        stops[k, j] = reach  # expected flows: the count reaching stage k
-                new_mean[j] = reach
-                rate = vals[CHURN, j]
-                churn[j] = min(rate * season[t], 1.0) if season_churn else rate
-                if integer and churn[j] != churn_before[j]:
-                    churn_before[j] = churn[j]
-                    log_qs[j] = log_q(churn[j])
-                at_risk[j] = float(int(customers[j]))
+                    vals[varying[w], j] = monthly[w, f + j, t]
+            # the month's rows of the chunk: a slice of each (indexed from 0, so that the
+            # loops over them vectorise)
+            won, lost = flows[NEW, t, f:f + m], flows[LOST, t, f:f + m]
+            before = opening[0, :m] if t == 0 else flows[ACTIVE, t - 1, f:f + m]
+            mrr_before = opening[1, :m] if t == 0 else flows[REVENUE, t - 1, f:f + m]
+            cash_before = opening[2, :m] if t == 0 else flows[BALANCE, t - 1, f:f + m]
+            # the month's means (Poisson splitting: the units stopping short of each stage,
+            # then those reaching the last, are independent Poisson counts; the former only
+            # matter in the months whose upper funnel is kept)
+            too_big, count = means(vals, growth, season[t], season_churn, t, stages, integer,
+                                   draw_upper, before, reach, arrived, stop_means, stops,
+                                   churn, churn_before, log_qs, at_risk, m)
+            if too_big:
+                return True, count
             if integer:  # the draws, every lane at once
                 if draw_upper:
                     for k in range(stages):
-                        poisson_lanes(stop_means[k, :m], stops[k, :m], k0, k1, first, t, k)
-                poisson_lanes(new_mean[:m], new[:m], k0, k1, first, t, stages)
-                binomial_lanes(at_risk[:m], churn[:m], log_qs[:m], churned[:m], k0, k1,
-                               first, t, stages + 1)
-            for j in range(m):
-                i = first + j
-                won = new[j] if integer else new_mean[j]
-                lost = churned[j] if integer else customers[j] * churn[j]
-                before = customers[j]
-                customers[j] = before - lost + won
-                retained = 1.0 - lost / before if before > 0 else 0.0
-                expansion = 1.0 + vals[EXPANSION, j]
-                mrr[j] = mrr[j] * retained * expansion + won * vals[ARPA, j]
-                spend = vals[MARKETING, j] * growth[1, j] + vals[SALES, j] * growth[2, j]
-                cash[j] = cash[j] + mrr[j] * vals[MARGIN, j] \
-                    - spend - vals[OPEX, j] * growth[3, j]
-                rows[NEW, t, j] = won
-                rows[LOST, t, j] = lost
-                rows[ACTIVE, t, j] = customers[j]
-                rows[REVENUE, t, j] = mrr[j]
-                rows[SPEND, t, j] = spend
-                rows[BALANCE, t, j] = cash[j]
-                rows[FACTOR, t, j] = retained * expansion
-                rows[UNIT_MARGIN, t, j] = vals[ARPA, j] * vals[MARGIN, j]
-                rows[CHURN_RATE, t, j] = vals[CHURN, j]
-                if t == months - 1:
-                    later[j] = (1.0 - vals[CHURN, j]) * expansion
-                if column >= 0:
-                    if integer:
-                        count = won
-                        for k in range(stages - 1, 0, -1):
-                            count += stops[k, j]
-                            upper[k, i, column] = count
-                        upper[0, i, column] = count + stops[0, j]
-                    else:
-                        upper[0, i, column] = visitors[j]
-                        for k in range(stages - 1):
-                            upper[k + 1, i, column] = stops[k, j]
-        chunk_economics(rows, m, months, window, slot, opening, later, level, cum, dead,
-                        scratch, staged)
-        # the chunk's rows into the block's (paths, months) arrays, one array at a time (the
-        # lines of its lane-major rows stay in cache from one path to the next)
-        _unstage(rows[NEW], first, m, last)
-        _unstage(rows[LOST], first, m, churned_out)
-        _unstage(rows[ACTIVE], first, m, customers_out)
-        _unstage(rows[REVENUE], first, m, mrr_out)
-        _unstage(rows[SPEND], first, m, spend_out)
-        _unstage(rows[BALANCE], first, m, cash_out)
-        for k, metric in enumerate((cac, payback, ltv, ratio, runway, burn, nrr, cohort)):
-            _unstage(staged[:, k], first, m, metric)
+                        poisson_lanes(stop_means[k, :m], stops[k, :m], k0, k1, f, t, k)
+                poisson_lanes(reach[:m], won, k0, k1, f, t, stages)
+                binomial_lanes(at_risk[:m], churn[:m], log_qs[:m], lost, k0, k1, f, t,
+                               stages + 1)
+            else:
+                for j in range(m):
+                    won[j] = reach[j]
+                for j in range(m):
+                    lost[j] = before[j] * churn[j]
+            books(vals, growth, won, lost, retained, opex, before, mrr_before, cash_before,
+                  flows[ACTIVE, t, f:f + m], flows[REVENUE, t, f:f + m],
+                  flows[SPEND, t, f:f + m], flows[BALANCE, t, f:f + m],
+                  extra[FACTOR, t, :m], extra[UNIT_MARGIN, t, :m], extra[CHURN_RATE, t, :m], m)
+            if t == months - 1:
+                expansion, rates = vals[EXPANSION], vals[CHURN]
+                for j in range(m):
+                    later[j] = (1.0 - rates[j]) * (1.0 + expansion[j])
+            if column >= 0:  # the upper funnel: the counts reaching each stage
+                if integer:
+                    count_row = kept[METRICS + stages - 1, column, f:f + m]
+                    for j in range(m):
+                        count_row[j] = won[j] + stops[stages - 1, j]
+                    for k in range(stages - 2, -1, -1):
+                        above, count_row = count_row, kept[METRICS + k, column, f:f + m]
+                        for j in range(m):
+                            count_row[j] = above[j] + stops[k, j]
+                else:
+                    visitors = kept[METRICS, column, f:f + m]
+                    for j in range(m):
+                        visitors[j] = arrived[j]
+                    for k in range(stages - 1):
+                        reached = kept[METRICS + k + 1, column, f:f + m]
+                        for j in range(m):
+                            reached[j] = stops[k, j]
+        chunk_economics(flows, f, extra, m, months, window, slot, opening, later, level,
+                        cum, dead, scratch, kept)
     return False, 0.0
-
-
-@inline
-def _unstage(lane_major, first, m, out):
-    """A chunk's ``(months, lanes)`` rows into rows ``first`` to ``first + m`` of ``out``."""
-    for j in range(m):
-        row = out[first + j]
-        for t in range(row.size):
-            row[t] = lane_major[t, j]

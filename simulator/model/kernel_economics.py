@@ -31,13 +31,16 @@ CUSTOMERS, MRR, CASH, VISITORS, VISITOR_GROWTH, ARPA, EXPANSION, MARGIN, CHURN, 
     MARKETING, MARKETING_GROWTH, SALES, SALES_GROWTH, OPEX, OPEX_GROWTH = range(15)
 RATES = len(INPUTS)
 NRR_WINDOW = 12
-#: The kernel's lane-major rows of a chunk, ``rows[ROW, month, lane]``: the flows it stores,
-#: and what the metrics read of each month's inputs (ARPA times gross margin, churn) and
-#: retention (the factor (1 - churned share) * (1 + expansion) of MRR kept).
-NEW, LOST, ACTIVE, REVENUE, SPEND, BALANCE, FACTOR, UNIT_MARGIN, CHURN_RATE = range(9)
-ROWS = 9
-#: the derived metrics, in the order of the kernel's staged outputs
+#: The kernel's month-major flows of a block, ``flows[FLOW, month, path]``
+NEW, LOST, ACTIVE, REVENUE, SPEND, BALANCE = range(6)
+FLOWS = 6
+#: What the metrics read of a chunk's inputs and retention, ``extra[ROW, month, lane]``: the
+#: factor (1 - churned share) * (1 + expansion) of MRR kept, ARPA times gross margin, churn
+FACTOR, UNIT_MARGIN, CHURN_RATE = range(3)
+EXTRA = 3
+#: the derived metrics, ``kept[METRIC, kept month, path]``
 CAC, PAYBACK, LTV, LTV_TO_CAC, RUNWAY, BURN, NRR, COHORT = range(8)
+METRICS = 8
 INF = math.inf
 
 
@@ -57,15 +60,15 @@ def months_after_horizon(remaining: float, last: float, factor: float,
 
 
 @inline
-def _retention(rows, m, months, level, cum, dead):
+def _retention(extra, m, months, level, cum, dead):
     """The running level F of each lane (its retention factors, a factor of 0 counted as 1),
     the running sum of F, and the first month at or after each one whose factor is 0."""
     for j in range(m):
-        f = rows[FACTOR, 0, j]
+        f = extra[FACTOR, 0, j]
         level[0, j] = 1.0 if f <= 0 else f
     for t in range(1, months):
         for j in range(m):
-            f = rows[FACTOR, t, j]
+            f = extra[FACTOR, t, j]
             level[t, j] = level[t - 1, j] * (1.0 if f <= 0 else f)
     for j in range(m):
         cum[0, j] = level[0, j]
@@ -76,20 +79,20 @@ def _retention(rows, m, months, level, cum, dead):
         dead[months, j] = months
     for t in range(months - 1, -1, -1):
         for j in range(m):
-            dead[t, j] = t if rows[FACTOR, t, j] <= 0 else dead[t + 1, j]
+            dead[t, j] = t if extra[FACTOR, t, j] <= 0 else dead[t + 1, j]
 
 
 @inline
-def _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, needed, base,
-            out):
-    """Months until the cohort won in month ``t`` pays back its month's S&M spend, every
-    lane; ``per_unit``, ``needed`` and ``base`` are the lanes' scratch."""
+def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later, per_unit,
+            needed, base, out):
+    """Months until the cohort won in month ``t`` pays back its month's S&M spend (``spend``,
+    for its ``new`` customers), every lane, into ``out``; ``per_unit``, ``needed`` and
+    ``base`` are the lanes' scratch."""
     for j in range(m):
-        spend, new = rows[SPEND, t, j], rows[NEW, t, j]
         lv = level[t, j]
-        per_unit[j] = new * rows[UNIT_MARGIN, t, j] / (lv if lv > 0 else 1.0)
+        per_unit[j] = new[j] * extra[UNIT_MARGIN, t, j] / (lv if lv > 0 else 1.0)
         before = cum[t - 1, j] if t > 0 else 0.0
-        needed[j] = before + spend / per_unit[j]
+        needed[j] = before + spend[j] / per_unit[j]
     # the first month from t on whose running sum reaches ``needed``: t plus the number of
     # months from t on whose sum is below it (the sums only grow), counted month by month
     # for every lane at once: about months / 16 cycles a path-month, and no data-dependent
@@ -100,12 +103,11 @@ def _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, ne
         for j in range(m):
             base[j] += 1 if cum[s, j] < needed[j] else 0
     for j in range(m):  # NaN: paid back after the horizon, if ever (below)
-        spend, new = rows[SPEND, t, j], rows[NEW, t, j]
         lo, end = base[j], dead[t + 1, j]
         later_on = math.nan if end == months else INF
         value = float(lo - t + 1) if lo < end else later_on
         value = INF if not per_unit[j] > 0 else value
-        out[j] = (0.0 if new > 0 else INF) if spend <= 0 else value
+        out[j] = (0.0 if new[j] > 0 else INF) if spend[j] <= 0 else value
     for j in range(m):
         if math.isnan(out[j]):
             out[j] = months - t + months_after_horizon(
@@ -113,15 +115,20 @@ def _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, ne
 
 
 @jit
-def chunk_economics(rows, m, months, window, slot, opening, later, level, cum, dead, lanes,
-                    staged):
+def chunk_economics(flows, f, extra, m, months, window, slot, opening, later, level, cum,
+                    dead, lanes, kept):
     """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of the
-    chunk's ``m`` lanes from its lane-major ``rows``, at the months whose ``slot`` is >= 0,
-    into ``staged[slot, metric, lane]``. ``opening`` holds the lanes' customers, MRR and
-    cash at the start, ``later`` their retention factor after the horizon; ``level``,
-    ``cum``, ``dead`` (months + 1 rows, integers) and ``lanes`` are scratch."""
-    _retention(rows, m, months, level, cum, dead)
-    following, spent, won, kept = lanes[0], lanes[1], lanes[2], lanes[3]
+    chunk of ``m`` paths from path ``f`` on, at the months whose ``slot`` is >= 0, into
+    ``kept[metric, slot, path]``, from the block's month-major ``flows`` and the chunk's
+    ``extra`` rows. ``opening`` holds the chunk's customers, MRR and cash at the start,
+    ``later`` their retention factor after the horizon; ``level``, ``cum``, ``dead`` (months
+    + 1 rows, integers) and ``lanes`` are scratch.
+
+    The chunk's part of a row is taken as a slice, ``flows[row, t, f:f + m]``: indexed as
+    ``flows[row, t, f + j]`` instead, numba guards the index against negative values and
+    the loops no longer vectorise (4x slower)."""
+    _retention(extra, m, months, level, cum, dead)
+    following, spent, won, product = lanes[0], lanes[1], lanes[2], lanes[3]
     needed, log_later, per_unit = lanes[4], lanes[5], lanes[6]
     base = np.empty(m, dtype=np.int64)
     for j in range(m):
@@ -130,55 +137,64 @@ def chunk_economics(rows, m, months, window, slot, opening, later, level, cum, d
         following[j] = INF  # the first month from t on with cash below 0
     lags = min(window, months)
     for t in range(months - 1, -1, -1):
+        cash = flows[BALANCE, t, f:f + m]
         for j in range(m):
-            following[j] = t if rows[BALANCE, t, j] < 0 else following[j]
-        column = slot[t]
-        if column < 0:
+            following[j] = t if cash[j] < 0 else following[j]
+        c = slot[t]
+        if c < 0:
             continue
-        out = staged[column]
+        spend, new, mrr = flows[SPEND, t, f:f + m], flows[NEW, t, f:f + m], \
+            flows[REVENUE, t, f:f + m]
+        cac, payback, ltv = kept[CAC, c, f:f + m], kept[PAYBACK, c, f:f + m], \
+            kept[LTV, c, f:f + m]
+        runway = kept[RUNWAY, c, f:f + m]
         for j in range(m):
-            out[RUNWAY, j] = following[j] - t
+            runway[j] = following[j] - t
         for j in range(m):
-            spent[j] = rows[SPEND, t, j]
+            spent[j] = spend[j]
         for j in range(m):
-            won[j] = rows[NEW, t, j]
+            won[j] = new[j]
         for lag in range(1, min(lags, t + 1)):
+            earlier = flows[SPEND, t - lag, f:f + m]
             for j in range(m):
-                spent[j] += rows[SPEND, t - lag, j]
+                spent[j] += earlier[j]
+            earlier = flows[NEW, t - lag, f:f + m]
             for j in range(m):
-                won[j] += rows[NEW, t - lag, j]
+                won[j] += earlier[j]
         for j in range(m):
             cost = spent[j] / won[j]
-            out[CAC, j] = cost if won[j] > 0 else INF
+            cac[j] = cost if won[j] > 0 else INF
         for j in range(m):
-            cost, margin = out[CAC, j], rows[UNIT_MARGIN, t, j]
-            out[PAYBACK, j] = cost / margin if margin > 0 else INF
+            margin = extra[UNIT_MARGIN, t, j]
+            payback[j] = cac[j] / margin if margin > 0 else INF
         for j in range(m):
-            margin, churn = rows[UNIT_MARGIN, t, j], rows[CHURN_RATE, t, j]
-            out[LTV, j] = margin / churn if churn > 0 else INF
+            margin, churn = extra[UNIT_MARGIN, t, j], extra[CHURN_RATE, t, j]
+            ltv[j] = margin / churn if churn > 0 else INF
+        ratio = kept[LTV_TO_CAC, c, f:f + m]
         for j in range(m):
-            cost, value = out[CAC, j], out[LTV, j]
-            out[LTV_TO_CAC, j] = 0.0 if (abs(cost) == INF or value == 0) else value / cost
+            ratio[j] = 0.0 if (abs(cac[j]) == INF or ltv[j] == 0) else ltv[j] / cac[j]
         first = max(t - window + 1, 0)
         prior = max(first - 1, 0)
-        cash_before = opening[2, :m] if first == 0 else rows[BALANCE, prior, :m]
-        mrr_before = opening[1, :m] if first == 0 else rows[REVENUE, prior, :m]
+        cash_before = opening[2, :m] if first == 0 else flows[BALANCE, prior, f:f + m]
+        mrr_before = opening[1, :m] if first == 0 else flows[REVENUE, prior, f:f + m]
+        burn = kept[BURN, c, f:f + m]
         for j in range(m):
-            burned = cash_before[j] - rows[BALANCE, t, j]
-            added = 12.0 * rows[REVENUE, t, j] - 12.0 * mrr_before[j]
+            burned = cash_before[j] - cash[j]
+            added = 12.0 * mrr[j] - 12.0 * mrr_before[j]
             multiple = burned / added if added > 0 else INF
-            out[BURN, j] = 0.0 if burned <= 0 else multiple
+            burn[j] = 0.0 if burned <= 0 else multiple
         # NRR: the product of the window's factors, factor[t] first, times factor[t - 1],
         # ...; undefined (0/0) where the window starts with no customers, as metrics.nrr
         for j in range(m):
-            kept[j] = rows[FACTOR, t, j]
+            product[j] = extra[FACTOR, t, j]
         for lag in range(1, min(NRR_WINDOW, t + 1)):
             for j in range(m):
-                kept[j] *= rows[FACTOR, t - lag, j]
+                product[j] *= extra[FACTOR, t - lag, j]
         start = max(t - NRR_WINDOW + 1, 0)
-        book = opening[0, :m] if start == 0 else rows[ACTIVE, start - 1, :m]
+        book = opening[0, :m] if start == 0 else flows[ACTIVE, start - 1, f:f + m]
+        nrr = kept[NRR, c, f:f + m]
         for j in range(m):
-            product = kept[j] if kept[j] > 0 else 0.0
-            out[NRR, j] = math.nan if book[j] == 0 else product
-        _cohort(rows, m, months, t, level, cum, dead, later, log_later, per_unit, needed,
-                base, out[COHORT])
+            value = product[j] if product[j] > 0 else 0.0
+            nrr[j] = math.nan if book[j] == 0 else value
+        _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later, per_unit,
+                needed, base, kept[COHORT, c, f:f + m])
