@@ -108,10 +108,14 @@ def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later,
         value = float(lo - t + 1) if lo < end else later_on
         value = INF if not per_unit[j] > 0 else value
         out[j] = (0.0 if new[j] > 0 else INF) if spend[j] <= 0 else value
+    count = 0  # the lanes marked NaN, listed without a branch (it would be mispredicted)
     for j in range(m):
-        if math.isnan(out[j]):
-            out[j] = months - t + months_after_horizon(
-                needed[j] - cum[months - 1, j], level[months - 1, j], later[j], log_later[j])
+        base[count] = j
+        count += 1 if math.isnan(out[j]) else 0
+    for n in range(count):
+        j = base[n]
+        out[j] = months - t + months_after_horizon(
+            needed[j] - cum[months - 1, j], level[months - 1, j], later[j], log_later[j])
 
 
 @jit
