@@ -99,9 +99,18 @@ def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later,
     # memory access (a binary search per lane costs several times more)
     for j in range(m):
         base[j] = t
-    for s in range(t, months):
+    s = t
+    while s + 4 <= months:  # four months a pass: fewer trips through ``base``
+        a, b, c, d = cum[s], cum[s + 1], cum[s + 2], cum[s + 3]
         for j in range(m):
-            base[j] += 1 if cum[s, j] < needed[j] else 0
+            x = needed[j]
+            base[j] += ((1 if a[j] < x else 0) + (1 if b[j] < x else 0)
+                        + (1 if c[j] < x else 0) + (1 if d[j] < x else 0))
+        s += 4
+    for s in range(s, months):
+        row = cum[s]
+        for j in range(m):
+            base[j] += 1 if row[j] < needed[j] else 0
     for j in range(m):  # NaN: paid back after the horizon, if ever (below)
         lo, end = base[j], dead[t + 1, j]
         later_on = math.nan if end == months else INF

@@ -227,7 +227,9 @@ def poisson_lanes(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int
         over32 += 1 if m > STEPS[2][1] else 0
     steps = 8 if over8 - above <= spare else 16 if over16 - above <= spare else \
         32 if over32 - above <= spare else 64
-    if steps == 8:  # literal step counts: the search unrolls
+    if above == lam.size:  # every lane by PTRS
+        pass
+    elif steps == 8:  # literal step counts: the search unrolls
         _poisson_search(lam, out, k0, k1, path0, month, stream, 8, 1)
     elif steps == 16:
         _poisson_search(lam, out, k0, k1, path0, month, stream, 16, 1)
