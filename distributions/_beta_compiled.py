@@ -45,6 +45,7 @@ CENTRAL = 1024  # the table in q has intervals of 1/CENTRAL
 TABLE, NEWTON, SCIPY = 0, 1, 2  # how a value in an interval is finished
 TOLERANCE = 1e-14  # bound on the error in logit(x) of a value finished by the table alone
 START = 1e-9  # bound on the error in logit(x) of a Newton step's starting point
+PARALLEL_BLOCK = 4096  # values per thread in the parallel evaluation
 _EPS = float(np.finfo(np.float64).eps)
 _LOG_ROOT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -141,7 +142,7 @@ def _evaluate_parallel(q: FloatArray, coef: FloatArray, kind: np.ndarray, centra
                        central_kind: np.ndarray, rationals: FloatArray, out: FloatArray,
                        finish: np.ndarray) -> None:
     """:func:`_evaluate_range` over all of ``q``, by blocks on every core."""
-    block = 4096
+    block = PARALLEL_BLOCK
     for b in prange((q.size + block - 1) // block):
         _evaluate_range(q, coef, kind, central, central_kind, rationals, out, finish,
                         b * block, min(q.size, (b + 1) * block))
@@ -150,8 +151,9 @@ def _evaluate_parallel(q: FloatArray, coef: FloatArray, kind: np.ndarray, centra
 def _evaluate(*args: Any) -> None:
     """On every core from the main thread; serially from any other (numba's parallel
     loops are safe to enter from one thread at a time only, whatever its threading layer;
-    the callers' threads give the parallelism there)."""
-    if on_main_thread():
+    the callers' threads give the parallelism there), and for one block of values or fewer
+    (the engine's blocks of paths: starting the threads would cost more than it saves)."""
+    if on_main_thread() and args[0].size > PARALLEL_BLOCK:
         _evaluate_parallel(*args)
     else:
         _evaluate_range(*args, 0, args[0].size)

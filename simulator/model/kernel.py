@@ -53,6 +53,8 @@ from .step import ModelShape
 
 #: paths walked through their months together: the lanes of the samplers
 CHUNK = 128
+#: paths of a block simulated before their rows are copied out (rows that stay in cache)
+PART = 1024
 ECONOMICS = ("cac", "cac_payback_months", "ltv", "ltv_to_cac", "runway_months",
              "burn_multiple", "nrr", "cohort_payback_months")
 
@@ -97,9 +99,11 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     width = len(kept)
     upper_names = ("visitors", *stages[:-1])
     full = (stages[-1], "churned", "customers", "mrr", "sm_spend", "cash")
-    # the kernel writes month-major arrays, (month, path): a month of the chunk's paths side
-    # by side, as its samplers and metrics compute them; copied out below
-    row = _row_length(n)
+    # The kernel writes month-major arrays, (month, path): a month of the chunk's paths
+    # side by side, as its samplers and metrics compute them. It runs on parts of the block
+    # small enough for these rows to stay in cache until they are copied out.
+    part = min(n, PART)
+    row = _row_length(part)
     flows = _scratch("flows", (FLOWS, months, row))
     kept_rows = _scratch("kept", (METRICS + len(upper_names), width, row))
     season = np.ones(months)
@@ -108,21 +112,24 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         season = np.array([seasonality.factor(t) for t in range(1, months + 1)])
     per_path, monthly, varying = _pack(shape, p)
     state = seed_state(seed, block)
-    too_big, top = _block(per_path, monthly, varying, len(stages), months, window, not expected,
-                          shape.mrr_given, shape.arpa_mean, season,
-                          seasonality is not None and seasonality.churn, state, slot, flows,
-                          kept_rows)
-    if too_big:
-        raise too_many(top)
     if out is None:
         out = {}
+    for name in (*full, *ECONOMICS, *upper_names):
+        if name not in out:
+            out[name] = np.empty((n, months if name in full else width), order="F")
     named = ((full, flows, 0), (ECONOMICS, kept_rows, 0), (upper_names, kept_rows, METRICS))
-    for names, rows, offset in named:
-        for k, name in enumerate(names):
-            if name in out:
-                out[name][...] = rows[offset + k, :, :n].T
-            else:  # (paths, months) in Fortran order: a plain copy of the rows
-                out[name] = rows[offset + k, :, :n].T.copy(order="F")
+    for start in range(0, n, part):
+        stop = min(start + part, n)
+        own = np.ascontiguousarray(monthly[:, start:stop]) if varying.size else monthly
+        too_big, top = _block(per_path[start:stop], own, varying, len(stages), months,
+                              window, not expected, shape.mrr_given, shape.arpa_mean, season,
+                              seasonality is not None and seasonality.churn, state, slot,
+                              start, flows, kept_rows)
+        if too_big:
+            raise too_many(top)
+        for names, rows, offset in named:
+            for k, name in enumerate(names):
+                out[name][start:stop] = rows[offset + k, :, :stop - start].T
     return out
 
 
@@ -153,7 +160,7 @@ def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 @jit
 def _block(per_path, monthly, varying, stages, months, window, integer,
-           mrr_given, arpa_mean, season, season_churn, state, slot, flows, kept):
+           mrr_given, arpa_mean, season, season_churn, state, slot, path0, flows, kept):
     n = per_path.shape[0]
     k0, k1 = state[0], state[1]
     lanes = min(CHUNK, n)
@@ -207,9 +214,10 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
             if integer:  # the draws, every lane at once
                 if draw_upper:
                     for k in range(stages):
-                        poisson_lanes(stop_means[k, :m], stops[k, :m], k0, k1, f, t, k)
-                poisson_lanes(reach[:m], won, k0, k1, f, t, stages)
-                binomial_lanes(at_risk[:m], churn[:m], log_qs[:m], lost, k0, k1, f, t,
+                        poisson_lanes(stop_means[k, :m], stops[k, :m], k0, k1, path0 + f, t,
+                                      k)
+                poisson_lanes(reach[:m], won, k0, k1, path0 + f, t, stages)
+                binomial_lanes(at_risk[:m], churn[:m], log_qs[:m], lost, k0, k1, path0 + f, t,
                                stages + 1)
             else:
                 for j in range(m):

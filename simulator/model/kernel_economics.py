@@ -107,8 +107,8 @@ def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later,
             base[j] += ((1 if a[j] < x else 0) + (1 if b[j] < x else 0)
                         + (1 if c[j] < x else 0) + (1 if d[j] < x else 0))
         s += 4
-    for s in range(s, months):
-        row = cum[s]
+    for last in range(s, months):
+        row = cum[last]
         for j in range(m):
             base[j] += 1 if row[j] < needed[j] else 0
     for j in range(m):  # NaN: paid back after the horizon, if ever (below)
