@@ -180,6 +180,8 @@ def kernel_loop_row(bench: Bench, sizes: Sizes) -> None:
     name = "compiled kernel loop only (no inputs, storage)"
     months = config.simulation.months
     try:
+        from simulator.engine.runner import stored_names
+        from simulator.engine.storage import Plan, Storage
         from simulator.model.kernel import simulate_block
         from simulator.model.params import draw_uniforms
         from simulator.model.samplers import AVAILABLE
@@ -191,15 +193,17 @@ def kernel_loop_row(bench: Bench, sizes: Sizes) -> None:
     shape = engine.model_shape(config)
     block = getattr(engine, "BLOCK_PATHS", 4096)
     params = draw_uniforms(config, sizes.paths, SEED).parameters()
-    blocks = [params.block(start, min(start + block, sizes.paths))
-              for start in range(0, sizes.paths, block)]
-    outs = [{} for _ in blocks]
-    for p, out in zip(blocks, outs, strict=True):  # warm-up (and allocation)
-        simulate_block(shape, p, False, config.cac_window, SEED, 0, out)
+    starts = range(0, sizes.paths, block)
+    blocks = [params.block(start, min(start + block, sizes.paths)) for start in starts]
+    # the month-major rows a run's storage gives the kernel, allocated and touched first
+    storage = Storage(Plan(None, 0), stored_names(shape), sizes.paths, months)
+    targets = [storage.target(start) for start in starts]
+    for p, target in zip(blocks, targets, strict=True):  # warm-up (and first touch)
+        simulate_block(shape, p, False, config.cac_window, SEED, 0, target=target)
 
     def once() -> None:
-        for index, (p, out) in enumerate(zip(blocks, outs, strict=True)):
-            simulate_block(shape, p, False, config.cac_window, SEED, index, out)
+        for index, (p, target) in enumerate(zip(blocks, targets, strict=True)):
+            simulate_block(shape, p, False, config.cac_window, SEED, index, target=target)
 
     seconds, _ = best_of(once, sizes.repeat)
     add(bench, Row(name, sizes.paths, months, seconds, sizes.repeat,

@@ -47,14 +47,16 @@ def blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
               only_at: tuple[int, ...] | None = None, events: Shocks | None = None,
-              kernel: str = "numpy") -> dict[str, np.ndarray]:
+              kernel: str = "numpy", target: Any = None) -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
     months only, and the upper funnel is drawn only there. ``events``: the block's shocks
     when the caller already has them (they depend on the seed and block only). ``flows_kind``:
     "binomial", "expected", or "inversion" (binomial flows' laws drawn by inversion,
     :mod:`simulator.model.inversion`; goal seek uses it). ``kernel="compiled"`` runs the
-    block on the compiled kernel (:mod:`simulator.model.kernel`; it covers no shocks)."""
+    block on the compiled kernel (:mod:`simulator.model.kernel`; it covers no shocks), which
+    writes straight into a run's storage when given its ``target``
+    (:meth:`~simulator.engine.storage.Storage.target`)."""
     if kernel == "compiled":
         try:
             from ..model.kernel import simulate_block  # imports numba: only when it runs
@@ -63,7 +65,7 @@ def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Param
                            f"{kernels.INSTALL} there, or use --kernel numpy") from None
 
         return simulate_block(shape, params, flows_kind == "expected", cac_window, seed,
-                              block, out, only_at)
+                              block, out, only_at, target)
     flows: Flows = (BinomialFlows(seed, block) if flows_kind == "binomial" else
                     InversionFlows(seed, block) if flows_kind == "inversion" else
                     ExpectedFlows())
@@ -98,9 +100,11 @@ class BlockJob:
     def stop(self) -> int:
         return self.start + self.draws.n
 
-    def run(self, out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-        """Simulate the block (into ``out`` when given) and keep what storage keeps; the
-        block's drawn input values come back under ``input:<name>``."""
+    def run(self, out: dict[str, np.ndarray] | None = None,
+            storage: Storage | None = None) -> dict[str, np.ndarray]:
+        """Simulate the block (into ``out`` when given: views of the run's ``storage``) and
+        keep what storage keeps; the block's drawn input values come back under
+        ``input:<name>``."""
         # the compiled kernel's runs (numba loaded anyway) take the compiled inverse CDFs
         with distributions.compiled_paths(self.kernel == "compiled"):
             params = self.draws.parameters()
@@ -109,7 +113,9 @@ class BlockJob:
         only_kept = self.storage.reduced and not self.storage.samples(self.start)
         part = run_block(self.shape, self.flows, self.cac_window, params, self.seed,
                          self.index, out, self.storage.kept if only_kept else None,
-                         kernel=self.kernel)
+                         kernel=self.kernel,
+                         target=storage.target(self.start) if storage is not None
+                         and self.kernel == "compiled" else None)
         kept = {} if out is not None else reduce_block(self.storage, self.start, part)
         kept.update({f"input:{name}": np.asarray(params.whole(name))
                      for name in self.draws.inputs})
@@ -123,7 +129,8 @@ _SHARED: dict[int, Storage] = {}
 
 def _run_job(job: BlockJob) -> dict[str, np.ndarray]:
     if job.shared is not None and job.shared in _SHARED:
-        return job.run(_SHARED[job.shared].views(job.start, job.stop))
+        storage = _SHARED[job.shared]
+        return job.run(storage.views(job.start, job.stop), storage)
     return job.run()
 
 
@@ -243,7 +250,7 @@ def _execute(jobs: list[BlockJob], execution: Execution, storage: Storage
     n_workers = execution.processes(len(jobs))
     if n_workers <= 1:
         for index, job in enumerate(jobs):
-            yield index, job.run(storage.views(job.start, job.stop))
+            yield index, job.run(storage.views(job.start, job.stop), storage)
         return
     import multiprocessing
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import mmap
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,14 @@ def plan(config: Config, paths: int, keep_months: tuple[int, ...] = (),
     return chosen
 
 
+def padded(paths: int) -> int:
+    """The length of a month's row of ``paths`` in storage: a whole number of 64-byte cache
+    lines, and an odd one (rows a multiple of 4 KiB apart map to the same sets of the L1
+    cache, and the compiled kernel writes a dozen of them at once)."""
+    lines = -(-paths // 8)
+    return 8 * (lines + 1 - lines % 2)
+
+
 class Storage:
     """Receives blocks of paths and keeps what the plan says."""
 
@@ -130,16 +139,25 @@ class Storage:
         self.plan = plan
         self.paths = paths
         columns = months if plan.kept is None else len(plan.kept)
-        # Every (paths, months) array is in Fortran order: a month's paths are contiguous,
-        # as the compiled kernel computes them (a block is copied in without a transpose) and
-        # as percentiles at a month read them.
-        if shared and plan.kept is None:
-            # one anonymous shared mapping: worker processes forked after this write their
-            # blocks straight into it, and nothing is pickled back
-            size = max(len(names) * paths * columns * BYTES, 1)
-            block = np.frombuffer(mmap.mmap(-1, size), dtype=np.float64)
-            arrays = block[: len(names) * paths * columns].reshape(len(names), columns, paths)
-            self.data = {name: arrays[i].T for i, name in enumerate(names)}
+        # Every (paths, months) array is a month-major row of paths, transposed: a month's
+        # paths are contiguous, as the compiled kernel computes them and as percentiles at
+        # a month read them. Full storage keeps them all in one array, ``rows[metric, month,
+        # path]``, which the compiled kernel writes directly (:meth:`target`); its rows are
+        # padded so that successive months do not share the same cache sets.
+        self.rows: np.ndarray | None = None
+        self.index = {name: i for i, name in enumerate(names)}
+        if plan.kept is None:
+            stride = padded(paths)
+            count = len(names) * columns * stride
+            if shared:
+                # one anonymous shared mapping: worker processes forked after this write
+                # their blocks straight into it, and nothing is pickled back
+                buffer = mmap.mmap(-1, max(count * BYTES, 1))
+                flat = np.frombuffer(buffer, dtype=np.float64)[:count]
+            else:
+                flat = np.empty(count)
+            self.rows = flat.reshape(len(names), columns, stride)
+            self.data = {name: self.rows[i, :, :paths].T for i, name in enumerate(names)}
         else:
             self.data = {name: np.empty((paths, columns), order="F") for name in names}
         self.running_min: dict[str, np.ndarray] = {}  # "cash"; and "shock:<name>" holds
@@ -158,6 +176,14 @@ class Storage:
         if self.plan.kept is not None:
             return None
         return {name: array[start:stop] for name, array in self.data.items()}
+
+    def target(self, start: int) -> Any:
+        """Where the compiled kernel writes the block starting at path ``start`` (full
+        storage only), a :class:`simulator.model.kernel.Target`; None otherwise."""
+        if self.rows is None:
+            return None
+        from ..model.kernel import Target  # imports numba: only for the compiled kernel
+        return Target(self.rows, self.index, start)
 
     def add(self, start: int, stop: int, part: dict[str, np.ndarray]) -> None:
         """Store the block of paths ``start:stop``, as :func:`reduce_block` left it

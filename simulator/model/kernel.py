@@ -20,6 +20,7 @@ the upper funnel draws it only there, with the numbers of a run that keeps every
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,14 +81,16 @@ def _pack(shape: ModelShape, p: Parameters) -> tuple[np.ndarray, np.ndarray, np.
 
 def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int, seed: int,
                    block: int, out: dict[str, np.ndarray] | None = None,
-                   only_at: tuple[int, ...] | None = None) -> dict[str, np.ndarray]:
+                   only_at: tuple[int, ...] | None = None,
+                   target: Target | None = None) -> dict[str, np.ndarray]:
     """The flows and derived metrics of one block (the arrays :func:`run_block` returns).
 
-    ``out`` may hold arrays (or views) to write into. With ``only_at`` (1-based months) the
-    upper funnel and the derived metrics are kept at those months only, as the NumPy kernel
-    keeps them, and the upper funnel is drawn only there: its draws come from streams
-    addressed by (path, month), so the kept months have the numbers of a run that keeps
-    everything.
+    ``out`` may hold arrays (or views) to write into; ``target`` the month-major rows behind
+    them (:class:`Target`), which the kernel then writes directly. With ``only_at`` (1-based
+    months) the upper funnel and the derived metrics are kept at those months only, as the
+    NumPy kernel keeps them, and the upper funnel is drawn only there: its draws come from
+    streams addressed by (path, month), so the kept months have the numbers of a run that
+    keeps everything.
     """
     n, months, stages = p.n, shape.months, shape.stages
     if n >= 2**24:  # the uniforms' counters hold the path in 24 bits
@@ -97,40 +100,57 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     for i, m in enumerate(kept):
         slot[m - 1] = i
     width = len(kept)
-    upper_names = ("visitors", *stages[:-1])
-    full = (stages[-1], "churned", "customers", "mrr", "sm_spend", "cash")
-    # The kernel writes month-major arrays, (month, path): a month of the chunk's paths
-    # side by side, as its samplers and metrics compute them. It runs on parts of the block
-    # small enough for these rows to stay in cache until they are copied out.
-    part = min(n, PART)
-    row = _row_length(part)
-    flows = _scratch("flows", (FLOWS, months, row))
-    kept_rows = _scratch("kept", (METRICS + len(upper_names), width, row))
+    names = (stages[-1], "churned", "customers", "mrr", "sm_spend", "cash", *ECONOMICS,
+             "visitors", *stages[:-1])
     season = np.ones(months)
     seasonality = shape.depth.seasonality
     if seasonality is not None:
         season = np.array([seasonality.factor(t) for t in range(1, months + 1)])
     per_path, monthly, varying = _pack(shape, p)
     state = seed_state(seed, block)
-    if out is None:
-        out = {}
-    for name in (*full, *ECONOMICS, *upper_names):
-        if name not in out:
-            out[name] = np.empty((n, months if name in full else width), order="F")
-    named = ((full, flows, 0), (ECONOMICS, kept_rows, 0), (upper_names, kept_rows, METRICS))
-    for start in range(0, n, part):
-        stop = min(start + part, n)
+
+    def run(start: int, stop: int, rows: np.ndarray, where: np.ndarray, base: int) -> None:
         own = np.ascontiguousarray(monthly[:, start:stop]) if varying.size else monthly
         too_big, top = _block(per_path[start:stop], own, varying, len(stages), months,
                               window, not expected, shape.mrr_given, shape.arpa_mean, season,
                               seasonality is not None and seasonality.churn, state, slot,
-                              start, flows, kept_rows)
+                              start, rows, where[:FLOWS], rows, where[FLOWS:], base)
         if too_big:
             raise too_many(top)
-        for names, rows, offset in named:
-            for k, name in enumerate(names):
-                out[name][start:stop] = rows[offset + k, :, :stop - start].T
+
+    if target is not None and width == months and all(n in target.index for n in names):
+        where = np.array([target.index[name] for name in names], dtype=np.int64)
+        run(0, n, target.rows, where, target.start)  # straight into the run's storage
+        return out if out is not None else target.views(names, n)
+    # Else into rows that stay in cache (parts of the block) until they are copied out.
+    part = min(n, PART)
+    rows = _scratch("rows", (len(names), months, _row_length(part)))
+    where = np.arange(len(names), dtype=np.int64)
+    out = {} if out is None else out
+    for k, name in enumerate(names):
+        if name not in out:
+            out[name] = np.empty((n, months if k < FLOWS else width), order="F")
+    for start in range(0, n, part):
+        stop = min(start + part, n)
+        run(start, stop, rows, where, 0)
+        for k, name in enumerate(names):
+            out[name][start:stop] = rows[k, :out[name].shape[1], :stop - start].T
     return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a block's rows go in a run's storage: ``rows[index[name], month, start + i]``
+    is path i of the block (one month-major array for every metric the kernel writes)."""
+
+    rows: np.ndarray
+    index: dict[str, int]
+    start: int
+
+    def views(self, names: tuple[str, ...], n: int) -> dict[str, np.ndarray]:
+        """The block's (paths, months) view of each metric in ``names``."""
+        return {name: self.rows[self.index[name], :, self.start:self.start + n].T
+                for name in names}
 
 
 _LOCAL = threading.local()
@@ -160,7 +180,8 @@ def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 @jit
 def _block(per_path, monthly, varying, stages, months, window, integer,
-           mrr_given, arpa_mean, season, season_churn, state, slot, path0, flows, kept):
+           mrr_given, arpa_mean, season, season_churn, state, slot, path0, flows, fw, kept,
+           kw, base):
     n = per_path.shape[0]
     k0, k1 = state[0], state[1]
     lanes = min(CHUNK, n)
@@ -179,6 +200,7 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
     scratch = np.empty((7, lanes))
     for f in range(0, n, lanes):
         m = min(lanes, n - f)
+        c = base + f  # the chunk's first column in the rows written
         for j in range(m):
             i = f + j
             start = per_path[i, CUSTOMERS]
@@ -199,10 +221,10 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     vals[varying[w], j] = monthly[w, f + j, t]
             # the month's rows of the chunk: a slice of each (indexed from 0, so that the
             # loops over them vectorise)
-            won, lost = flows[NEW, t, f:f + m], flows[LOST, t, f:f + m]
-            before = opening[0, :m] if t == 0 else flows[ACTIVE, t - 1, f:f + m]
-            mrr_before = opening[1, :m] if t == 0 else flows[REVENUE, t - 1, f:f + m]
-            cash_before = opening[2, :m] if t == 0 else flows[BALANCE, t - 1, f:f + m]
+            won, lost = flows[fw[NEW], t, c:c + m], flows[fw[LOST], t, c:c + m]
+            before = opening[0, :m] if t == 0 else flows[fw[ACTIVE], t - 1, c:c + m]
+            mrr_before = opening[1, :m] if t == 0 else flows[fw[REVENUE], t - 1, c:c + m]
+            cash_before = opening[2, :m] if t == 0 else flows[fw[BALANCE], t - 1, c:c + m]
             # the month's means (Poisson splitting: the units stopping short of each stage,
             # then those reaching the last, are independent Poisson counts; the former only
             # matter in the months whose upper funnel is kept)
@@ -225,8 +247,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                 for j in range(m):
                     lost[j] = before[j] * churn[j]
             books(vals, growth, won, lost, retained, opex, before, mrr_before, cash_before,
-                  flows[ACTIVE, t, f:f + m], flows[REVENUE, t, f:f + m],
-                  flows[SPEND, t, f:f + m], flows[BALANCE, t, f:f + m],
+                  flows[fw[ACTIVE], t, c:c + m], flows[fw[REVENUE], t, c:c + m],
+                  flows[fw[SPEND], t, c:c + m], flows[fw[BALANCE], t, c:c + m],
                   extra[FACTOR, t, :m], extra[UNIT_MARGIN, t, :m], extra[CHURN_RATE, t, :m], m)
             if t == months - 1:
                 expansion, rates = vals[EXPANSION], vals[CHURN]
@@ -234,21 +256,21 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     later[j] = (1.0 - rates[j]) * (1.0 + expansion[j])
             if column >= 0:  # the upper funnel: the counts reaching each stage
                 if integer:
-                    count_row = kept[METRICS + stages - 1, column, f:f + m]
+                    count_row = kept[kw[METRICS + stages - 1], column, c:c + m]
                     for j in range(m):
                         count_row[j] = won[j] + stops[stages - 1, j]
                     for k in range(stages - 2, -1, -1):
-                        above, count_row = count_row, kept[METRICS + k, column, f:f + m]
+                        above, count_row = count_row, kept[kw[METRICS + k], column, c:c + m]
                         for j in range(m):
                             count_row[j] = above[j] + stops[k, j]
                 else:
-                    visitors = kept[METRICS, column, f:f + m]
+                    visitors = kept[kw[METRICS], column, c:c + m]
                     for j in range(m):
                         visitors[j] = arrived[j]
                     for k in range(stages - 1):
-                        reached = kept[METRICS + k + 1, column, f:f + m]
+                        reached = kept[kw[METRICS + k + 1], column, c:c + m]
                         for j in range(m):
                             reached[j] = stops[k, j]
-        chunk_economics(flows, f, extra, m, months, window, slot, opening, later, level,
-                        cum, dead, scratch, kept)
+        chunk_economics(flows, fw, c, extra, m, months, window, slot, opening, later, level,
+                        cum, dead, scratch, kept, kw)
     return False, 0.0
