@@ -27,6 +27,7 @@ from ..model.events import Shocks
 from ..model.flows import BinomialFlows, ExpectedFlows, Flows
 from ..model.inversion import InversionFlows
 from ..model.params import Draws, Parameters, draw_uniforms
+from ..model.rows import Target
 from ..model.step import ModelShape, simulate
 from . import kernels
 from .execution import BLOCK_PATHS as BLOCK_PATHS
@@ -47,7 +48,8 @@ def blocks(paths: int, size: int) -> Iterator[tuple[int, int, int]]:
 def run_block(shape: ModelShape, flows_kind: str, cac_window: int, params: Parameters,
               seed: int, block: int, out: dict[str, np.ndarray] | None = None,
               only_at: tuple[int, ...] | None = None, events: Shocks | None = None,
-              kernel: str = "numpy", target: Any = None) -> dict[str, np.ndarray]:
+              kernel: str = "numpy", target: Target | None = None
+              ) -> dict[str, np.ndarray]:
     """Simulate one block of paths and derive its metrics (into ``out`` when given). With
     ``only_at`` (1-based months) the upper funnel and every derived metric are kept at those
     months only, and the upper funnel is drawn only there. ``events``: the block's shocks

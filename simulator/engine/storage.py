@@ -16,7 +16,6 @@ from __future__ import annotations
 import mmap
 import os
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -24,6 +23,7 @@ from ..config import schema
 from ..config.core import Config
 from ..config.errors import ConfigError
 from ..model.metrics import along_months
+from ..model.rows import Target, row_length
 
 SAMPLE_PATHS = 10_000
 DEFAULT_BUDGET = 2**30  # bytes of trajectories kept in memory, 1 GiB
@@ -123,14 +123,6 @@ def plan(config: Config, paths: int, keep_months: tuple[int, ...] = (),
     return chosen
 
 
-def padded(paths: int) -> int:
-    """The length of a month's row of ``paths`` in storage: a whole number of 64-byte cache
-    lines, and an odd one (rows a multiple of 4 KiB apart map to the same sets of the L1
-    cache, and the compiled kernel writes a dozen of them at once)."""
-    lines = -(-paths // 8)
-    return 8 * (lines + 1 - lines % 2)
-
-
 class Storage:
     """Receives blocks of paths and keeps what the plan says."""
 
@@ -147,7 +139,7 @@ class Storage:
         self.rows: np.ndarray | None = None
         self.index = {name: i for i, name in enumerate(names)}
         if plan.kept is None:
-            stride = padded(paths)
+            stride = row_length(paths)
             count = len(names) * columns * stride
             if shared:
                 # one anonymous shared mapping: worker processes forked after this write
@@ -177,13 +169,10 @@ class Storage:
             return None
         return {name: array[start:stop] for name, array in self.data.items()}
 
-    def target(self, start: int) -> Any:
+    def target(self, start: int) -> Target | None:
         """Where the compiled kernel writes the block starting at path ``start`` (full
-        storage only), a :class:`simulator.model.kernel.Target`; None otherwise."""
-        if self.rows is None:
-            return None
-        from ..model.kernel import Target  # imports numba: only for the compiled kernel
-        return Target(self.rows, self.index, start)
+        storage only)."""
+        return None if self.rows is None else Target(self.rows, self.index, start)
 
     def add(self, start: int, stop: int, part: dict[str, np.ndarray]) -> None:
         """Store the block of paths ``start:stop``, as :func:`reduce_block` left it

@@ -1,11 +1,12 @@
 """The compiled kernel: SPEC section 4's month loop and its derived metrics, compiled.
 
 A block's paths go through their months in chunks of :data:`CHUNK` paths: for each month,
-one pass computes every path's means, the exact samplers of :mod:`.samplers` draw the
-chunk's counts at once (vectorised across paths), and a pass updates customers, MRR and
-cash and writes the stored flows; after the last month the unit economics of each path come
-from its own rows (:mod:`.kernel_economics`) while they are still in cache. No (paths,
-months) temporary is made besides the stored outputs.
+the means of every path of the chunk (:mod:`.kernel_month`), the exact samplers of
+:mod:`.samplers` drawing the chunk's counts at once, and the books (customers, MRR, spend,
+cash); after the last month the chunk's derived metrics, month by month
+(:mod:`.kernel_economics`). Everything is month-major (:mod:`.rows`): a month of the chunk's
+paths side by side, so that every step is a loop over the paths that LLVM vectorises, and
+the rows go straight into a run's storage when it gives them (:class:`.rows.Target`).
 
 It covers the core model (one ``[acquisition]`` channel, any number of stages, binomial or
 expected flows, inputs drawn per path or per month, seasonality);
@@ -20,7 +21,6 @@ the upper funnel draws it only there, with the numbers of a run that keeps every
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,7 +49,8 @@ from .kernel_economics import (
 )
 from .kernel_month import books, means
 from .params import Parameters
-from .samplers import inline, jit, poisson_lanes, seed_state
+from .rows import Target, row_length
+from .samplers import jit, poisson_lanes, seed_state
 from .step import ModelShape
 
 #: paths walked through their months together: the lanes of the samplers
@@ -114,17 +115,18 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         too_big, top = _block(per_path[start:stop], own, varying, len(stages), months,
                               window, not expected, shape.mrr_given, shape.arpa_mean, season,
                               seasonality is not None and seasonality.churn, state, slot,
-                              start, rows, where[:FLOWS], rows, where[FLOWS:], base)
+                              start, rows, where[:FLOWS], rows, where[FLOWS:], base,
+                              row_length(min(n, CHUNK)))
         if too_big:
             raise too_many(top)
 
-    if target is not None and width == months and all(n in target.index for n in names):
+    if target is not None and width == months and all(name in target.index for name in names):
         where = np.array([target.index[name] for name in names], dtype=np.int64)
         run(0, n, target.rows, where, target.start)  # straight into the run's storage
         return out if out is not None else target.views(names, n)
     # Else into rows that stay in cache (parts of the block) until they are copied out.
     part = min(n, PART)
-    rows = _scratch("rows", (len(names), months, _row_length(part)))
+    rows = _scratch("rows", (len(names), months, row_length(part)))
     where = np.arange(len(names), dtype=np.int64)
     out = {} if out is None else out
     for k, name in enumerate(names):
@@ -138,32 +140,7 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
     return out
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where a block's rows go in a run's storage: ``rows[index[name], month, start + i]``
-    is path i of the block (one month-major array for every metric the kernel writes)."""
-
-    rows: np.ndarray
-    index: dict[str, int]
-    start: int
-
-    def views(self, names: tuple[str, ...], n: int) -> dict[str, np.ndarray]:
-        """The block's (paths, months) view of each metric in ``names``."""
-        return {name: self.rows[self.index[name], :, self.start:self.start + n].T
-                for name in names}
-
-
 _LOCAL = threading.local()
-
-
-@inline
-def _row_length(n: int) -> int:
-    """The length of the kernel's rows of ``n`` paths: a whole number of cache lines, and an
-    odd one, so that the rows of successive months do not all map to the same sets of the
-    L1 cache (rows a multiple of 4 KiB apart do, and writing a dozen of them at once, as a
-    month's pass does, then misses the cache every time)."""
-    lines = -(-n // 8)
-    return 8 * (lines + 1 - lines % 2)
 
 
 def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -181,7 +158,7 @@ def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
 @jit
 def _block(per_path, monthly, varying, stages, months, window, integer,
            mrr_given, arpa_mean, season, season_churn, state, slot, path0, flows, fw, kept,
-           kw, base):
+           kw, base, row):
     n = per_path.shape[0]
     k0, k1 = state[0], state[1]
     lanes = min(CHUNK, n)
@@ -192,7 +169,6 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
     at_risk, retained, opex = np.empty(lanes), np.empty(lanes), np.empty(lanes)
     stop_means, stops = np.zeros((stages, lanes)), np.zeros((stages, lanes))
     vals = np.empty((per_path.shape[1], lanes))  # the chunk's inputs in the current month
-    row = _row_length(lanes)
     extra = np.empty((EXTRA, months, row))  # what the metrics read (kernel_economics)
     later = np.empty(lanes)  # the lanes' retention factor after the horizon
     level, cum = np.empty((months, row)), np.empty((months, row))
