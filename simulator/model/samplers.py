@@ -16,12 +16,13 @@ drawn. And a lane's draw is straight-line code, which LLVM vectorizes across lan
 
 - Poisson with means up to :data:`INVERSION_MAX`: inversion by sequential search, a fixed
   number of steps K for every lane (8, 16, 32 or 64: the smallest whose tail beyond K has
-  probability below 1e-4 at the largest mean of the lanes), branch-free so that the lanes
-  run in SIMD registers; a lane whose uniform lies beyond the K-th term continues the same
-  search one step at a time.
-- Poisson above it: Hormann's PTRS (the algorithm NumPy uses); the first proposal and its
-  squeeze test for every lane at once, the exact acceptance test and further proposals for
-  the lanes the squeeze leaves.
+  probability below 1e-4 at the means of all but :data:`SPARE` lanes in 128), branch-free
+  so that the lanes run in SIMD registers, two lanes side by side; a lane whose uniform
+  lies beyond the K-th term does the same search again alone, to its end.
+- Poisson above it: Hormann's PTRS (the algorithm NumPy uses); when more than
+  :data:`SPARE` lanes in 128 need it, the first proposal and its squeeze test for every
+  lane at once, the exact acceptance test and further proposals for the lanes the squeeze
+  leaves; else all of it lane by lane (the same draws).
 - Binomial: in :mod:`.binomial_samplers`.
 """
 
