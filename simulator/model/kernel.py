@@ -115,7 +115,7 @@ def simulate_block(shape: ModelShape, p: Parameters, expected: bool, window: int
         too_big, top = _block(per_path[start:stop], own, varying, len(stages), months,
                               window, not expected, shape.mrr_given, shape.arpa_mean, season,
                               seasonality is not None and seasonality.churn, state, slot,
-                              start, rows, where[:FLOWS], rows, where[FLOWS:], base,
+                              start, rows, where[:FLOWS], where[FLOWS:], base,
                               row_length(min(n, CHUNK)))
         if too_big:
             raise too_many(top)
@@ -157,8 +157,8 @@ def _scratch(name: str, shape: tuple[int, ...]) -> np.ndarray:
 
 @jit
 def _block(per_path, monthly, varying, stages, months, window, integer,
-           mrr_given, arpa_mean, season, season_churn, state, slot, path0, flows, fw, kept,
-           kw, base, row):
+           mrr_given, arpa_mean, season, season_churn, state, slot, path0, rows, fw, kw,
+           base, row):
     n = per_path.shape[0]
     k0, k1 = state[0], state[1]
     lanes = min(CHUNK, n)
@@ -197,10 +197,10 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     vals[varying[w], j] = monthly[w, f + j, t]
             # the month's rows of the chunk: a slice of each (indexed from 0, so that the
             # loops over them vectorise)
-            won, lost = flows[fw[NEW], t, c:c + m], flows[fw[LOST], t, c:c + m]
-            before = opening[0, :m] if t == 0 else flows[fw[ACTIVE], t - 1, c:c + m]
-            mrr_before = opening[1, :m] if t == 0 else flows[fw[REVENUE], t - 1, c:c + m]
-            cash_before = opening[2, :m] if t == 0 else flows[fw[BALANCE], t - 1, c:c + m]
+            won, lost = rows[fw[NEW], t, c:c + m], rows[fw[LOST], t, c:c + m]
+            before = opening[0, :m] if t == 0 else rows[fw[ACTIVE], t - 1, c:c + m]
+            mrr_before = opening[1, :m] if t == 0 else rows[fw[REVENUE], t - 1, c:c + m]
+            cash_before = opening[2, :m] if t == 0 else rows[fw[BALANCE], t - 1, c:c + m]
             # the month's means (Poisson splitting: the units stopping short of each stage,
             # then those reaching the last, are independent Poisson counts; the former only
             # matter in the months whose upper funnel is kept)
@@ -223,8 +223,8 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                 for j in range(m):
                     lost[j] = before[j] * churn[j]
             books(vals, growth, won, lost, retained, opex, before, mrr_before, cash_before,
-                  flows[fw[ACTIVE], t, c:c + m], flows[fw[REVENUE], t, c:c + m],
-                  flows[fw[SPEND], t, c:c + m], flows[fw[BALANCE], t, c:c + m],
+                  rows[fw[ACTIVE], t, c:c + m], rows[fw[REVENUE], t, c:c + m],
+                  rows[fw[SPEND], t, c:c + m], rows[fw[BALANCE], t, c:c + m],
                   extra[FACTOR, t, :m], extra[UNIT_MARGIN, t, :m], extra[CHURN_RATE, t, :m], m)
             if t == months - 1:
                 expansion, rates = vals[EXPANSION], vals[CHURN]
@@ -232,21 +232,21 @@ def _block(per_path, monthly, varying, stages, months, window, integer,
                     later[j] = (1.0 - rates[j]) * (1.0 + expansion[j])
             if column >= 0:  # the upper funnel: the counts reaching each stage
                 if integer:
-                    count_row = kept[kw[METRICS + stages - 1], column, c:c + m]
+                    count_row = rows[kw[METRICS + stages - 1], column, c:c + m]
                     for j in range(m):
                         count_row[j] = won[j] + stops[stages - 1, j]
                     for k in range(stages - 2, -1, -1):
-                        above, count_row = count_row, kept[kw[METRICS + k], column, c:c + m]
+                        above, count_row = count_row, rows[kw[METRICS + k], column, c:c + m]
                         for j in range(m):
                             count_row[j] = above[j] + stops[k, j]
                 else:
-                    visitors = kept[kw[METRICS], column, c:c + m]
+                    visitors = rows[kw[METRICS], column, c:c + m]
                     for j in range(m):
                         visitors[j] = arrived[j]
                     for k in range(stages - 1):
-                        reached = kept[kw[METRICS + k + 1], column, c:c + m]
+                        reached = rows[kw[METRICS + k + 1], column, c:c + m]
                         for j in range(m):
                             reached[j] = stops[k, j]
-        chunk_economics(flows, fw, c, extra, m, months, window, slot, opening, later, level,
-                        cum, dead, scratch, kept, kw)
+        chunk_economics(rows, fw, kw, c, extra, m, months, window, slot, opening, later,
+                        level, cum, dead, scratch)
     return False, 0.0

@@ -31,7 +31,7 @@ CUSTOMERS, MRR, CASH, VISITORS, VISITOR_GROWTH, ARPA, EXPANSION, MARGIN, CHURN, 
     MARKETING, MARKETING_GROWTH, SALES, SALES_GROWTH, OPEX, OPEX_GROWTH = range(15)
 RATES = len(INPUTS)
 NRR_WINDOW = 12
-#: The kernel's month-major flows, ``flows[fw[FLOW], month, path]`` (``fw`` maps them to
+#: The kernel's month-major flows, ``rows[fw[FLOW], month, path]`` (``fw`` maps them to
 #: the rows of the array the kernel writes)
 NEW, LOST, ACTIVE, REVENUE, SPEND, BALANCE = range(6)
 FLOWS = 6
@@ -39,7 +39,7 @@ FLOWS = 6
 #: factor (1 - churned share) * (1 + expansion) of MRR kept, ARPA times gross margin, churn
 FACTOR, UNIT_MARGIN, CHURN_RATE = range(3)
 EXTRA = 3
-#: the derived metrics, ``kept[kw[METRIC], kept month, path]`` (the upper funnel follows)
+#: the derived metrics, ``rows[kw[METRIC], kept month, path]`` (the upper funnel follows)
 CAC, PAYBACK, LTV, LTV_TO_CAC, RUNWAY, BURN, NRR, COHORT = range(8)
 METRICS = 8
 INF = math.inf
@@ -96,8 +96,8 @@ def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later,
         needed[j] = before + spend[j] / per_unit[j]
     # the first month from t on whose running sum reaches ``needed``: t plus the number of
     # months from t on whose sum is below it (the sums only grow), counted month by month
-    # for every lane at once: about months / 16 cycles a path-month, and no data-dependent
-    # memory access (a binary search per lane costs several times more)
+    # for every lane at once, with no data-dependent memory access (a binary search per
+    # lane made the derived metrics 2x slower)
     for j in range(m):
         base[j] = t
     s = t
@@ -129,18 +129,18 @@ def _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later,
 
 
 @jit
-def chunk_economics(flows, fw, f, extra, m, months, window, slot, opening, later, level,
-                    cum, dead, lanes, kept, kw):
+def chunk_economics(rows, fw, kw, f, extra, m, months, window, slot, opening, later, level,
+                    cum, dead, lanes):
     """CAC, payback, LTV, LTV:CAC, runway, burn multiple, NRR and cohort payback of the
     chunk of ``m`` paths from column ``f`` on, at the months whose ``slot`` is >= 0, into
-    ``kept[kw[metric], slot, path]``, from the month-major ``flows[fw[flow], month, path]``
+    ``rows[kw[metric], slot, path]``, from the month-major ``rows[fw[flow], month, path]``
     and the chunk's ``extra`` rows. ``opening`` holds the chunk's customers, MRR and cash
     at the start, ``later`` their retention factor after the horizon; ``level``, ``cum``,
     ``dead`` (months + 1 rows, integers) and ``lanes`` are scratch.
 
-    The chunk's part of a row is taken as a slice, ``flows[fw[row], t, f:f + m]``: indexed
-    as ``flows[fw[row], t, f + j]`` instead, numba guards the index against negative values and
-    the loops no longer vectorise (4x slower)."""
+    The chunk's part of a row is taken as a slice, ``rows[k, t, f:f + m]``: indexed as
+    ``rows[k, t, f + j]`` instead, numba guards the index against negative values and the
+    loops no longer vectorise (4x slower)."""
     _retention(extra, m, months, level, cum, dead)
     following, spent, won, product = lanes[0], lanes[1], lanes[2], lanes[3]
     needed, log_later, per_unit = lanes[4], lanes[5], lanes[6]
@@ -149,30 +149,29 @@ def chunk_economics(flows, fw, f, extra, m, months, window, slot, opening, later
         log_later[j] = math.log(later[j]) if later[j] > 0 else 0.0
     for j in range(m):
         following[j] = INF  # the first month from t on with cash below 0
-    lags = min(window, months)
     for t in range(months - 1, -1, -1):
-        cash = flows[fw[BALANCE], t, f:f + m]
+        cash = rows[fw[BALANCE], t, f:f + m]
         for j in range(m):
             following[j] = t if cash[j] < 0 else following[j]
         c = slot[t]
         if c < 0:
             continue
-        spend, new, mrr = flows[fw[SPEND], t, f:f + m], flows[fw[NEW], t, f:f + m], \
-            flows[fw[REVENUE], t, f:f + m]
-        cac, payback, ltv = kept[kw[CAC], c, f:f + m], kept[kw[PAYBACK], c, f:f + m], \
-            kept[kw[LTV], c, f:f + m]
-        runway = kept[kw[RUNWAY], c, f:f + m]
+        spend, new, mrr = rows[fw[SPEND], t, f:f + m], rows[fw[NEW], t, f:f + m], \
+            rows[fw[REVENUE], t, f:f + m]
+        cac, payback, ltv = rows[kw[CAC], c, f:f + m], rows[kw[PAYBACK], c, f:f + m], \
+            rows[kw[LTV], c, f:f + m]
+        runway = rows[kw[RUNWAY], c, f:f + m]
         for j in range(m):
             runway[j] = following[j] - t
         for j in range(m):
             spent[j] = spend[j]
         for j in range(m):
             won[j] = new[j]
-        for lag in range(1, min(lags, t + 1)):
-            earlier = flows[fw[SPEND], t - lag, f:f + m]
+        for lag in range(1, min(window, t + 1)):
+            earlier = rows[fw[SPEND], t - lag, f:f + m]
             for j in range(m):
                 spent[j] += earlier[j]
-            earlier = flows[fw[NEW], t - lag, f:f + m]
+            earlier = rows[fw[NEW], t - lag, f:f + m]
             for j in range(m):
                 won[j] += earlier[j]
         for j in range(m):
@@ -184,14 +183,14 @@ def chunk_economics(flows, fw, f, extra, m, months, window, slot, opening, later
         for j in range(m):
             margin, churn = extra[UNIT_MARGIN, t, j], extra[CHURN_RATE, t, j]
             ltv[j] = margin / churn if churn > 0 else INF
-        ratio = kept[kw[LTV_TO_CAC], c, f:f + m]
+        ratio = rows[kw[LTV_TO_CAC], c, f:f + m]
         for j in range(m):
             ratio[j] = 0.0 if (abs(cac[j]) == INF or ltv[j] == 0) else ltv[j] / cac[j]
         first = max(t - window + 1, 0)
         prior = max(first - 1, 0)
-        cash_before = opening[2, :m] if first == 0 else flows[fw[BALANCE], prior, f:f + m]
-        mrr_before = opening[1, :m] if first == 0 else flows[fw[REVENUE], prior, f:f + m]
-        burn = kept[kw[BURN], c, f:f + m]
+        cash_before = opening[2, :m] if first == 0 else rows[fw[BALANCE], prior, f:f + m]
+        mrr_before = opening[1, :m] if first == 0 else rows[fw[REVENUE], prior, f:f + m]
+        burn = rows[kw[BURN], c, f:f + m]
         for j in range(m):
             burned = cash_before[j] - cash[j]
             added = 12.0 * mrr[j] - 12.0 * mrr_before[j]
@@ -205,10 +204,10 @@ def chunk_economics(flows, fw, f, extra, m, months, window, slot, opening, later
             for j in range(m):
                 product[j] *= extra[FACTOR, t - lag, j]
         start = max(t - NRR_WINDOW + 1, 0)
-        book = opening[0, :m] if start == 0 else flows[fw[ACTIVE], start - 1, f:f + m]
-        nrr = kept[kw[NRR], c, f:f + m]
+        book = opening[0, :m] if start == 0 else rows[fw[ACTIVE], start - 1, f:f + m]
+        nrr = rows[kw[NRR], c, f:f + m]
         for j in range(m):
             value = product[j] if product[j] > 0 else 0.0
             nrr[j] = math.nan if book[j] == 0 else value
         _cohort(spend, new, extra, m, months, t, level, cum, dead, later, log_later, per_unit,
-                needed, base, kept[kw[COHORT], c, f:f + m])
+                needed, base, rows[kw[COHORT], c, f:f + m])

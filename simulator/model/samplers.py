@@ -154,9 +154,8 @@ def _poisson_search(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: i
                     month: int, stream: int, width: int, blocks: int) -> None:
     """Every lane's inversion, ``blocks`` blocks of ``width`` steps each (a constant once
     inlined, 8 or 16: the block unrolls and the lanes vectorize); a lane that ends at the
-    last step goes on later from its last term and what is left of its uniform (``terms``,
-    ``lefts``). Lanes i and i + n/2 go side by side: two independent chains of products
-    in flight instead of one (about 1.5x faster)."""
+    last step is searched again alone later. Lanes i and i + n/2 go side by side: two
+    independent chains of products in flight instead of one (1.3-1.5x faster)."""
     half = lam.size // 2
     for i in range(half):
         ma, pa, la = _poisson_start(lam, i, k0, k1, path0, month, stream)
@@ -184,13 +183,14 @@ def _poisson_search(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: i
 
 
 @inline
-def _poisson_search_on(m: float, k: int, p: float, left: float, k0: Any, k1: Any,
-                       count: Any) -> float:
-    """The search of :func:`_poisson_search` for one lane, on from step ``k`` (its term
-    ``p`` and what is ``left`` of its uniform) to its end; when rounding leaves the uniform
-    beyond the last term, again from zero with a fresh uniform."""
+def _poisson_search_from_zero(m: float, u: float, k0: Any, k1: Any, count: Any) -> float:
+    """The same search as :func:`_poisson_search`, to its end (one lane)."""
+    first = exp_neg(m)
     attempt = 0
     while True:
+        p = first
+        left = u - p
+        k = 0
         stuck = False
         while left > 0.0:
             k += 1
@@ -202,9 +202,7 @@ def _poisson_search_on(m: float, k: int, p: float, left: float, k0: Any, k1: Any
         if not stuck:
             return float(k)
         attempt += 1  # start again with a fresh uniform
-        p = exp_neg(m)
-        left = uniform_at(k0, k1, count + np.uint64(attempt + 64)) - p
-        k = 0
+        u = uniform_at(k0, k1, count + np.uint64(attempt + 64))
 
 
 @jit
@@ -257,9 +255,7 @@ def poisson_lanes(lam: np.ndarray, out: np.ndarray, k0: Any, k1: Any, path0: int
         m = lam[i]
         if m <= INVERSION_MAX:
             key = counter(path0 + i, month, stream)
-            first = exp_neg(m)
-            out[i] = _poisson_search_on(m, 0, first, uniform_at(k0, k1, key) - first, k0, k1,
-                                        key)
+            out[i] = _poisson_search_from_zero(m, uniform_at(k0, k1, key), k0, k1, key)
         else:
             out[i] = _ptrs_rest(m, k0, k1, counter(path0 + i, month, stream))
 
